@@ -1,0 +1,31 @@
+# Chuangwei: `make run` starts everything, `make test` runs the whole suite.
+# Both install what they need first (uv, then the locked dependencies).
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test bench lint format
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
+
+install: ## Install uv if missing, then the locked dependencies into .venv
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	@$(UV) sync --frozen --quiet
+
+run: install ## Start PostgreSQL (embedded unless DATABASE_URL), migrate, serve on 8001-8003
+	$(UV) run --frozen python scripts/run.py
+
+test: install ## Run the whole test suite on a throw-away database
+	$(UV) run --frozen pytest
+
+bench: install ## Run every benchmark in bench/ and print the figures
+	$(UV) run --frozen python bench/run_all.py
+
+lint: install ## Check style with ruff
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format: install ## Format with ruff
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .

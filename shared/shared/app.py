@@ -1,0 +1,81 @@
+"""The app factory every service uses, so all three behave alike.
+
+It wires settings, the engine (created in the lifespan, never at import), the
+error handlers, request ids, logs, metrics and health checks. A service hands
+in its routers and an optional ``on_startup`` hook for its own resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.orm.exc import StaleDataError
+
+from shared.db import create_engine, create_sessionmaker
+from shared.errors import install_error_handlers, problem_response
+from shared.health import router as health_router
+from shared.observability import configure_logging, install_observability
+from shared.settings import CommonSettings
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+
+
+def create_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    settings_factory: Callable[[], CommonSettings],
+    routers: Sequence[APIRouter],
+    on_startup: Hook | None = None,
+    on_shutdown: Hook | None = None,
+    openapi_tags: list[dict] | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings = settings_factory()
+        configure_logging(service, level=settings.log_level, json_logs=settings.log_json)
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set; start the services with `make run`.")
+        app.state.settings = settings
+        app.state.engine = create_engine(
+            settings.database_url,
+            application_name=f"chuangwei.{service}",
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+        app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        try:
+            if on_startup is not None:
+                await on_startup(app)
+            yield
+        finally:
+            if on_shutdown is not None:
+                await on_shutdown(app)
+            await app.state.engine.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_tags=openapi_tags,
+    )
+    install_error_handlers(app)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request, exc):  # a concurrent writer bumped the version first
+        return problem_response(
+            request,
+            412,
+            "The record was changed by someone else; reload it and try again.",
+            slug="precondition-failed",
+        )
+
+    install_observability(app, service)
+    app.include_router(health_router)
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,64 @@
+"""The async engine and the one-session-per-request unit of work.
+
+Routes receive a session through ``SessionDep``. The dependency commits when the
+route returns and rolls back when it raises; services and repositories only
+``flush()``. A database that cannot be reached becomes a 503 with
+``Retry-After`` in :mod:`shared.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+def async_database_url(url: str) -> str:
+    """Turn any PostgreSQL URL (``postgres://``, ``postgresql://``, ``+psycopg``) into asyncpg's."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def create_engine(
+    url: str, *, application_name: str, pool_size: int = 10, max_overflow: int = 10
+) -> AsyncEngine:
+    """An asyncpg engine tagged so ``pg_stat_activity`` tells the services apart."""
+    return create_async_engine(
+        async_database_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        connect_args={
+            "server_settings": {"application_name": application_name, "timezone": "UTC"},
+            "timeout": 5,
+            "command_timeout": 30,
+        },
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # expire_on_commit=False: responses are built from objects after the commit.
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request: commit on success, roll back on any error."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

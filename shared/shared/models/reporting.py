@@ -1,0 +1,100 @@
+"""Tables owned (written) by the reporting service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.models.base import Base, RegionScoped, Timestamps, Versioned
+
+NOTICE_LEVELS = ("notice", "interview", "accountability")
+
+
+class ReportSettings(RegionScoped, Versioned, Timestamps, Base):
+    """Per-region report parameters, stored as data: score weights, ``min_cases``,
+    the inspectors' weekly quota and the accountability rules."""
+
+    __tablename__ = "report_settings"
+    __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
+    score_weights: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    min_cases: Mapped[int] = mapped_column(Integer, default=5)
+    inspector_quota: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    accountability_rules: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+class BlacklistEntry(RegionScoped, Base):
+    """A unit on a month's black list (or red list, for the best), with the figures behind it."""
+
+    __tablename__ = "blacklist_entries"
+    __table_args__ = (
+        ForeignKeyConstraint(["region_id"], ["regions.id"]),
+        CheckConstraint("list in ('red', 'black')", name="list"),
+    )
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    unit_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    list: Mapped[str] = mapped_column(String(8))
+    on_time_rate: Mapped[float | None] = mapped_column(Numeric(6, 4))
+    closed_on_time: Mapped[int] = mapped_column(Integer)
+    due: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Notice(RegionScoped, Base):
+    """An accountability record (通报 / 约谈 / 问责) against a unit or a person."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        ForeignKeyConstraint(["region_id"], ["regions.id"]),
+        CheckConstraint(f"level in {NOTICE_LEVELS}", name="level"),
+        CheckConstraint("unit_id is not null or person_id is not null", name="target"),
+        # One notice per target, period and rule: re-running a period raises no duplicates.
+        UniqueConstraint(
+            "region_id",
+            "period",
+            "rule",
+            "unit_id",
+            "person_id",
+            name="uq_notices_region_period_rule_target",
+            postgresql_nulls_not_distinct=True,
+        ),
+        Index("ix_notices_region_created", "region_id", "created_at", "id"),
+    )
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    unit_id: Mapped[uuid.UUID | None] = mapped_column()
+    person_id: Mapped[uuid.UUID | None] = mapped_column()
+    level: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    period: Mapped[str] = mapped_column(String(7))
+    case_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), default=list)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    acknowledged_by: Mapped[uuid.UUID | None] = mapped_column()
+
+
+class AccountabilityRun(RegionScoped, Base):
+    """One application of the accountability rules to a period (manual or daily)."""
+
+    __tablename__ = "accountability_runs"
+    __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    period: Mapped[str] = mapped_column(String(7))
+    trigger: Mapped[str] = mapped_column(String(16))  # manual | daily
+    started_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    notices_created: Mapped[int] = mapped_column(Integer, default=0)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()

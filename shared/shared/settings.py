@@ -1,0 +1,67 @@
+"""Typed settings shared by every service.
+
+Each service adds a small class with its own env prefix (``REGISTRY_``,
+``INSPECTIONS_``, ``REPORTING_``). Nothing here is read at import time: the app
+factory builds the settings object in its lifespan so tests can override env.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development defaults. They make `make run` work on a fresh clone and are
+# refused when CW_ENV=production (see `refuse_development_secrets`).
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
+DEV_SERVICE_TOKEN = "dev-only-service-token-change-me"
+DEV_BOOTSTRAP_ADMIN = "admin:admin-dev-password"
+
+
+class CommonSettings(BaseSettings):
+    """Database, auth and wiring that every service reads from ``CW_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="CW_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    # DATABASE_URL is the conventional unprefixed name; CW_DATABASE_URL also works.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "CW_DATABASE_URL")
+    )
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_ttl_seconds: int = 12 * 3600
+    service_token: str = DEV_SERVICE_TOKEN
+
+    bootstrap_admin: str | None = DEV_BOOTSTRAP_ADMIN
+    bootstrap_region: str = "default:Default region"
+    demo: bool = True
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    registry_url: str = "http://127.0.0.1:8001"
+    inspections_url: str = "http://127.0.0.1:8002"
+    reporting_url: str = "http://127.0.0.1:8003"
+    http_timeout_seconds: float = 3.0
+    http_retries: int = 2
+
+    @model_validator(mode="after")
+    def refuse_development_secrets(self) -> CommonSettings:
+        if self.env != "production":
+            return self
+        weak = []
+        if self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32:
+            weak.append("CW_JWT_SECRET")
+        if self.service_token == DEV_SERVICE_TOKEN:
+            weak.append("CW_SERVICE_TOKEN")
+        if self.bootstrap_admin == DEV_BOOTSTRAP_ADMIN:
+            weak.append("CW_BOOTSTRAP_ADMIN")
+        if not self.database_url:
+            weak.append("DATABASE_URL")
+        if weak:
+            raise ValueError("production refuses development defaults; set " + ", ".join(weak))
+        return self

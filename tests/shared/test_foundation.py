@@ -1,0 +1,85 @@
+"""The foundation every service stands on: auth, problem details, health, layering."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from shared.embedded_db import REPO_ROOT
+
+from tests.factories import PASSWORD, auth, make_person, make_region
+
+SERVICES = ("registry", "inspections", "reporting")
+
+
+def _imported_top_level_packages(folder: Path) -> set[str]:
+    names: set[str] = set()
+    for path in folder.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def test_shared_imports_no_service():
+    imported = _imported_top_level_packages(REPO_ROOT / "shared" / "shared")
+    assert imported.isdisjoint(SERVICES), imported & set(SERVICES)
+
+
+def test_no_service_imports_another():
+    for service in SERVICES:
+        imported = _imported_top_level_packages(REPO_ROOT / "services" / service / service)
+        others = set(SERVICES) - {service}
+        assert imported.isdisjoint(others), f"{service} imports {imported & others}"
+
+
+async def test_sign_in_returns_a_bearer_token_that_the_registry_accepts(registry, db):
+    region = await make_region(db)
+    person = await make_person(db, region=region, role="inspector")
+    response = await registry.post(
+        "/v1/auth/token", data={"username": person.username, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] > 0
+    assert body["access_token"].count(".") == 2
+
+
+async def test_wrong_password_is_401_problem_details(registry, db):
+    region = await make_region(db)
+    person = await make_person(db, region=region, role="admin")
+    response = await registry.post(
+        "/v1/auth/token", data={"username": person.username, "password": "nope"}
+    )
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 401
+
+
+async def test_health_and_readiness(registry):
+    assert (await registry.get("/healthz")).json() == {"status": "ok"}
+    ready = await registry.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ok"
+
+
+async def test_metrics_count_requests(registry):
+    await registry.get("/healthz")
+    metrics = await registry.get("/metrics")
+    assert 'http_requests_total{method="GET",route="/healthz"' in metrics.text
+
+
+async def test_request_id_is_echoed(registry):
+    response = await registry.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["x-request-id"] == "abc-123"
+
+
+async def test_garbage_token_is_401(registry, db):
+    region = await make_region(db)
+    person = await make_person(db, region=region, role="admin")
+    headers = auth(person)
+    headers["Authorization"] += "x"
+    response = await registry.get("/v1/units", headers=headers)
+    assert response.status_code == 401
