@@ -120,3 +120,48 @@ async def registry(registry_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An anonymous client of the registry app; pass ``headers=`` per call or use ``as_user``."""
     async with client_for(registry_app) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+async def inspections_app(registry_app: FastAPI) -> AsyncIterator[FastAPI]:
+    """The inspections app, calling the in-process registry app for sample-point context.
+
+    Its lifespan creates ``app.state.registry_client`` for the configured URL;
+    here that client is swapped for one whose transport is the registry app, so
+    service tests exercise the real registry code without a network.
+    (The e2e tests run both as processes over real HTTP.)
+    """
+    from inspections.main import app
+    from shared.http_client import ServiceClient
+
+    async for started_app in started(app):
+        real_client = getattr(started_app.state, "registry_client", None)
+        settings = started_app.state.settings
+        started_app.state.registry_client = ServiceClient(
+            "http://registry",
+            service_token=settings.service_token,
+            transport=httpx.ASGITransport(app=registry_app),
+        )
+        yield started_app
+        await started_app.state.registry_client.aclose()
+        started_app.state.registry_client = real_client
+
+
+@pytest.fixture
+async def inspections(inspections_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(inspections_app) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def reporting_app(database_url: str) -> AsyncIterator[FastAPI]:
+    from reporting.main import app
+
+    async for started_app in started(app):
+        yield started_app
+
+
+@pytest.fixture
+async def reporting(reporting_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(reporting_app) as client:
+        yield client

@@ -4,4 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from inspections.cases.router import router as cases_router
+from inspections.ingest.router import router as ingest_router
+from inspections.photos.router import router as photos_router
+
+ROUTERS: list[APIRouter] = [
+    photos_router,
+    ingest_router,
+    cases_router,
+]

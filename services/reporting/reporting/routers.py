@@ -4,4 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from reporting.accountability.router import router as accountability_router
+from reporting.reports.router import router as reports_router
+
+ROUTERS: list[APIRouter] = [
+    reports_router,
+    accountability_router,
+]

@@ -1,0 +1,7 @@
+"""cases endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])

@@ -1,0 +1,7 @@
+"""divisions endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/divisions", tags=["divisions"])

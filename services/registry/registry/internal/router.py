@@ -1,0 +1,7 @@
+"""internal endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/internal", tags=["internal"])

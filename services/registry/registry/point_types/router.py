@@ -1,0 +1,7 @@
+"""point-types endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/point-types", tags=["point-types"])

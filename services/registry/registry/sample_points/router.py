@@ -1,0 +1,7 @@
+"""sample-points endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/sample-points", tags=["sample-points"])

@@ -1,0 +1,7 @@
+"""accountability endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/accountability", tags=["accountability"])

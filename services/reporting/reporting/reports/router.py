@@ -1,0 +1,7 @@
+"""reports endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
