@@ -27,8 +27,9 @@ SERVICES = [
 
 def prepare_database() -> tuple[str, object | None]:
     """The URL to use, and the embedded server handle (kept alive while we run)."""
-    from shared.embedded_db import server_url, start_embedded_postgres
     from sqlalchemy.engine import make_url
+
+    from shared.embedded_db import server_url, start_embedded_postgres
 
     if url := os.environ.get("DATABASE_URL"):
         return url, None

@@ -18,10 +18,11 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
-from shared.db import create_engine, create_sessionmaker
-from shared.embedded_db import REPO_ROOT, server_url, start_embedded_postgres
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from shared.db import create_engine, create_sessionmaker
+from shared.embedded_db import REPO_ROOT, server_url, start_embedded_postgres
 
 pytest_plugins = ["tests.factories"]
 

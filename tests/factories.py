@@ -10,6 +10,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from registry.regions.service import provision_region
 from shared.auth import issue_token, password_hash
 from shared.models import (
@@ -24,8 +27,6 @@ from shared.models import (
     Unit,
 )
 from shared.settings import CommonSettings
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 PASSWORD = "correct-horse-battery"
 # Hashing once keeps factories fast; argon2 is deliberately slow.
