@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+
 from shared.embedded_db import REPO_ROOT
 
 SERVICE_NAMES = ("registry", "inspections", "reporting")

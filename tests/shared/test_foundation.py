@@ -6,7 +6,6 @@ import ast
 from pathlib import Path
 
 from shared.embedded_db import REPO_ROOT
-
 from tests.factories import PASSWORD, auth, make_person, make_region
 
 SERVICES = ("registry", "inspections", "reporting")
