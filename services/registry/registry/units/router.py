@@ -78,6 +78,6 @@ async def update_unit(
 async def delete_unit(
     principal: AdminUser, unit: CurrentUnit, session: SessionDep, request: Request
 ) -> None:
-    """Soft-delete a unit (admin, `If-Match` honoured); refused with 409 while sample points or active accounts belong to it. Its code stays taken."""
+    """Soft-delete a unit (admin, `If-Match` honoured); refused with 409 while sample points or active unit-role accounts belong to it. Its code stays taken."""
     check_if_match(request, unit.version)
     await service.delete_unit(session, unit)

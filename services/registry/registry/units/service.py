@@ -83,11 +83,14 @@ async def delete_unit(session: AsyncSession, unit: Unit) -> None:
             exists().where(
                 Person.region_id == unit.region_id,
                 Person.unit_id == unit.id,
+                Person.role == "unit",
                 Person.active.is_(True),
             )
         )
     )
     if has_people:
-        raise Conflict("Active accounts still belong to the unit; deactivate or move them first.")
+        raise Conflict(
+            "Active unit accounts still belong to the unit; deactivate or move them first."
+        )
     unit.deleted_at = func.now()
     await session.flush()
