@@ -1,16 +1,77 @@
-"""The inspections service."""
+"""The inspections service: photos, the woodpecker patrol's inspections and the cases they open."""
 
 from __future__ import annotations
 
-from shared.app import create_app
+import asyncio
+import contextlib
+import logging
 
+from fastapi import FastAPI
+
+from inspections.ingest.registry import ContextCache
+from inspections.ingest.service import retry_pending
+from inspections.photos.storage import blob_store_from_settings
 from inspections.routers import ROUTERS
 from inspections.settings import InspectionsSettings
+from shared.app import create_app
+from shared.http_client import ServiceClient
+
+log = logging.getLogger("chuangwei.inspections")
+
+
+async def pending_loop(app: FastAPI) -> None:
+    """Retry pending inspections every ``pending_retry_seconds`` until cancelled (SPEC §7)."""
+    settings: InspectionsSettings = app.state.settings
+    while True:
+        await asyncio.sleep(settings.pending_retry_seconds)
+        try:
+            await retry_pending(app, limit=settings.pending_batch_size)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database may be down too; try again next tick
+            log.exception("retrying pending inspections failed")
+
+
+async def on_startup(app: FastAPI) -> None:
+    settings: InspectionsSettings = app.state.settings
+    app.state.registry_client = ServiceClient(
+        settings.registry_url,
+        service_token=settings.service_token,
+        timeout=settings.http_timeout_seconds,
+        retries=settings.http_retries,
+    )
+    app.state.context_cache = ContextCache(
+        ttl=settings.context_cache_seconds, max_size=settings.context_cache_size
+    )
+    app.state.blob_store = blob_store_from_settings(settings)
+    app.state.pending_task = None
+    if settings.pending_retry_seconds > 0:
+        app.state.pending_task = asyncio.create_task(pending_loop(app), name="pending-inspections")
+
+
+async def on_shutdown(app: FastAPI) -> None:
+    task: asyncio.Task | None = getattr(app.state, "pending_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    client: ServiceClient | None = getattr(app.state, "registry_client", None)
+    if client is not None:
+        await client.aclose()
+
 
 app = create_app(
     service="inspections",
     title="Chuangwei inspections",
-    description="Chuangwei inspections service. Errors are RFC 9457 problem details.",
+    description=(
+        "The woodpecker action (啄木鸟行动) and the rectification workflow: photos uploaded by "
+        "client id, inspections submitted from the phone (scored, validated against the "
+        "registry, idempotent by id, kept pending and never lost while the registry is down) "
+        "and the cases they open. Every endpoint takes `Authorization: Bearer <JWT>` from the "
+        "registry's `POST /v1/auth/token`. Errors are RFC 9457 problem details."
+    ),
     settings_factory=InspectionsSettings,
     routers=ROUTERS,
+    on_startup=on_startup,
+    on_shutdown=on_shutdown,
 )

@@ -8,15 +8,26 @@ read the bytes and reveal bytes reused by another inspection (anti-fraud).
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import tempfile
 import uuid
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from shared.models import PhotoLink
-from shared.models.inspections import Photo
-from sqlalchemy import select
+import filetype
+from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from inspections.photos.storage import BlobStore
+from shared.auth import Principal
+from shared.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+from shared.models import Case, CaseEvent, PhotoLink, Region
+from shared.models.inspections import Photo
 
 OwnerKind = Literal["inspection", "case", "case_event"]
 
@@ -64,3 +75,232 @@ async def missing_photos(
         )
     )
     return [photo_id for photo_id in ids if photo_id not in found]
+
+
+# --- upload ------------------------------------------------------------------
+
+ALLOWED_TYPES = ("image/jpeg", "image/png", "image/heic", "image/heif", "image/webp")
+# ISO-BMFF brands of the HEIF family that `filetype` does not name on its own.
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+SNIFF_BYTES = 512
+
+
+@dataclass
+class SpooledUpload:
+    """The request body, hashed and measured while it streamed in (spilled to disk past 1 MB)."""
+
+    file: IO[bytes]
+    sha256: str
+    size: int
+    head: bytes
+
+    def close(self) -> None:
+        self.file.close()
+
+
+async def receive_upload(
+    chunks: AsyncIterator[bytes], *, max_bytes: int, declared_length: str | None
+) -> SpooledUpload:
+    """Stream the body into a spooled temp file; 413 as soon as it passes ``max_bytes``."""
+    too_large = PayloadTooLarge(
+        f"A photo may be at most {max_bytes // (1024 * 1024)} MB.",
+        extra={"max_bytes": max_bytes},
+    )
+    if declared_length is not None and declared_length.isdigit():
+        if int(declared_length) > max_bytes:
+            raise too_large
+    digest = hashlib.sha256()
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
+    size = 0
+    head = b""
+    try:
+        async for chunk in chunks:
+            if not chunk:
+                continue
+            size += len(chunk)
+            if size > max_bytes:
+                raise too_large
+            if len(head) < SNIFF_BYTES:
+                head += chunk[: SNIFF_BYTES - len(head)]
+            digest.update(chunk)
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return SpooledUpload(file=spool, sha256=digest.hexdigest(), size=size, head=head)
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The image type named by the bytes themselves, or ``None`` when not an accepted image."""
+    kind = filetype.guess(head)
+    if kind is not None and kind.mime in ALLOWED_TYPES:
+        return kind.mime
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brands = {head[8:12]} | {head[i : i + 4] for i in range(16, min(len(head), 64), 4)}
+        if brands & _HEIF_BRANDS and b"avif" not in brands:
+            return "image/heic" if brands & {b"heic", b"heix"} else "image/heif"
+    return None
+
+
+_EXIF_IFD = 0x8769
+_DATETIME_ORIGINAL = 36867
+_OFFSET_TIME_ORIGINAL = 36881
+_DATETIME = 306
+
+
+def read_taken_at(source: IO[bytes], timezone: str) -> datetime | None:
+    """EXIF DateTimeOriginal as an aware time; a time without offset is read in ``timezone``.
+
+    Unreadable or missing EXIF (HEIC without a decoder, PNG, stripped files) is ``None``.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    source.seek(0)
+    try:
+        with Image.open(source) as image:
+            exif = image.getexif()
+            sub = exif.get_ifd(_EXIF_IFD)
+            raw = sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+            offset = sub.get(_OFFSET_TIME_ORIGINAL)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
+    finally:
+        source.seek(0)
+    if not isinstance(raw, str):
+        return None
+    try:
+        naive = datetime.strptime(raw.strip().rstrip("\x00"), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    if isinstance(offset, str):
+        try:
+            return datetime.fromisoformat(naive.isoformat() + offset.strip()).astimezone(UTC)
+        except ValueError:
+            pass
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("Asia/Shanghai")
+    return naive.replace(tzinfo=zone).astimezone(UTC)
+
+
+async def region_timezone(session: AsyncSession, region_id: uuid.UUID) -> str:
+    """The tenant's time zone (the region row is the tenancy root every table refers to)."""
+    tz = await session.scalar(select(Region.timezone).where(Region.id == region_id))
+    return tz or "Asia/Shanghai"
+
+
+async def store_photo(
+    session: AsyncSession,
+    store: BlobStore,
+    *,
+    principal: Principal,
+    photo_id: uuid.UUID,
+    upload: SpooledUpload,
+) -> tuple[Photo, bool]:
+    """Save the photo under the client's id: ``(photo, True)`` when new, ``(photo, False)``
+    for a repeat of the same bytes; other bytes under a used id are a 409."""
+    existing = await _get_photo(session, principal.region_id, photo_id)
+    if existing is not None:
+        return _same_or_conflict(existing, upload), False
+    content_type = sniff_content_type(upload.head)
+    if content_type is None:
+        raise UnsupportedMediaType(
+            "The bytes are not an accepted image; send JPEG, PNG, HEIC/HEIF or WebP.",
+            extra={"accepted": list(ALLOWED_TYPES)},
+        )
+    timezone = await region_timezone(session, principal.region_id)
+    taken_at = await asyncio.to_thread(read_taken_at, upload.file, timezone)
+    # Bytes first, row second: a row never points at bytes that are not stored.
+    await store.put(upload.sha256, upload.file, upload.size)
+    inserted = await session.scalar(
+        insert(Photo)
+        .values(
+            region_id=principal.region_id,
+            id=photo_id,
+            sha256=upload.sha256,
+            content_type=content_type,
+            size=upload.size,
+            taken_at=taken_at,
+            uploaded_by=principal.subject_id,
+        )
+        .on_conflict_do_nothing()
+        .returning(Photo.id)
+    )
+    photo = await _get_photo(session, principal.region_id, photo_id, fresh=True)
+    assert photo is not None
+    if inserted is None:  # a concurrent upload of the same id won the race
+        return _same_or_conflict(photo, upload), False
+    return photo, True
+
+
+def _same_or_conflict(photo: Photo, upload: SpooledUpload) -> Photo:
+    if photo.sha256 != upload.sha256:
+        raise Conflict(
+            "A different photo was already uploaded under this id; use a new id.",
+            extra={"sha256": photo.sha256},
+        )
+    return photo
+
+
+async def _get_photo(
+    session: AsyncSession, region_id: uuid.UUID, photo_id: uuid.UUID, *, fresh: bool = False
+) -> Photo | None:
+    stmt = select(Photo).where(Photo.region_id == region_id, Photo.id == photo_id)
+    if fresh:
+        stmt = stmt.execution_options(populate_existing=True)
+    return await session.scalar(stmt)
+
+
+# --- reading -----------------------------------------------------------------
+
+READ_ALL_ROLES = ("admin", "leader", "inspector", "service")
+
+
+async def readable_photo(
+    session: AsyncSession, *, principal: Principal, photo_id: uuid.UUID
+) -> Photo:
+    """The photo if the caller may see a record that uses it; 404 otherwise (never 403,
+    which would confirm the id exists)."""
+    photo = await _get_photo(session, principal.region_id, photo_id)
+    if photo is None:
+        raise NotFound("No such photo.")
+    if principal.role in READ_ALL_ROLES or photo.uploaded_by == principal.subject_id:
+        return photo
+    if principal.role == "unit" and principal.unit_id is not None:
+        if await _linked_to_unit_case(session, principal.region_id, photo_id, principal.unit_id):
+            return photo
+    raise NotFound("No such photo.")
+
+
+async def _linked_to_unit_case(
+    session: AsyncSession, region_id: uuid.UUID, photo_id: uuid.UUID, unit_id: uuid.UUID
+) -> bool:
+    """Is the photo used by a case of the unit, or by an event of such a case?"""
+    via_case = (
+        select(PhotoLink.photo_id)
+        .join(Case, (Case.region_id == PhotoLink.region_id) & (Case.id == PhotoLink.owner_id))
+        .where(
+            PhotoLink.region_id == region_id,
+            PhotoLink.photo_id == photo_id,
+            PhotoLink.owner_kind == "case",
+            Case.unit_id == unit_id,
+        )
+    )
+    via_event = (
+        select(PhotoLink.photo_id)
+        .join(
+            CaseEvent,
+            (CaseEvent.region_id == PhotoLink.region_id) & (CaseEvent.id == PhotoLink.owner_id),
+        )
+        .join(Case, (Case.region_id == CaseEvent.region_id) & (Case.id == CaseEvent.case_id))
+        .where(
+            PhotoLink.region_id == region_id,
+            PhotoLink.photo_id == photo_id,
+            PhotoLink.owner_kind == "case_event",
+            Case.unit_id == unit_id,
+        )
+    )
+    found = await session.scalar(select(exists(via_case.union_all(via_event).subquery())))
+    return bool(found)

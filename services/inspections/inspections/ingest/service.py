@@ -1,0 +1,697 @@
+"""Inspection ingest: validation, scoring, anti-fraud flags, idempotency and the pending path.
+
+The order of a submission:
+
+1. **Idempotency first.** An inspection already stored under the id answers
+   with the stored record when the canonical body (and submitter) hash is the
+   same, and 409 otherwise — even if the visit is now too old to submit anew.
+2. **Checks that need no registry**: times, duplicates, grade/deduction shape,
+   photos uploaded, case ids unused. These fail at once with 422.
+3. **Registry context** (point, checklist version, unit, deadline rules). When
+   the registry cannot be reached, the inspection is stored ``pending`` (202)
+   and finished later by :func:`retry_pending` (SPEC §7).
+4. **Checks against the context**, then scoring, flags, item results, photo
+   links and the cases — all in the caller's one transaction.
+
+Concurrent submissions of one id race on ``INSERT … ON CONFLICT DO NOTHING``:
+PostgreSQL makes the losers wait for the winner's commit, and they then
+answer like a replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import ValidationError
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inspections.cases.service import CaseDraft, open_case
+from inspections.ingest.registry import fetch_context
+from inspections.ingest.schemas import InspectionCreate
+from inspections.photos.service import link_photos, missing_photos
+from shared.auth import Principal
+from shared.errors import AppError, Conflict, Forbidden, Unprocessable, problem
+from shared.http_client import UpstreamUnavailable
+from shared.models import Case, Inspection, InspectionResult, Photo, PhotoLink
+from shared.workdays import DeadlineRules
+
+log = logging.getLogger("chuangwei.inspections.ingest")
+
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_AGE = timedelta(days=30)
+OFF_SITE_METRES = 300.0
+EXIF_TOLERANCE = timedelta(days=1)
+SUBMIT_ROLES = ("admin", "inspector", "leader")
+_CENT = Decimal("0.01")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- hashing -----------------------------------------------------------------
+
+
+def canonical_body(body: InspectionCreate) -> dict[str, Any]:
+    """The body as stored: parsed, defaults filled, times in UTC."""
+    return body.model_dump(mode="json")
+
+
+def body_hash(body: dict[str, Any], inspector_id: uuid.UUID | None) -> str:
+    """sha256 of the canonical JSON of the body and its submitter.
+
+    The submitter is part of the hash so that another person replaying someone
+    else's id gets 409, never the other person's record.
+    """
+    payload = {"inspector_id": str(inspector_id), "body": body}
+    raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# --- checks that need no registry ---------------------------------------------
+
+
+def _err(loc: list[Any], msg: str) -> dict[str, Any]:
+    return {"loc": ["body", *[str(p) for p in loc]], "msg": msg}
+
+
+def static_errors(body: InspectionCreate, now: datetime) -> list[dict[str, Any]]:
+    """Problems visible in the body alone (times, duplicates, grade/deduction shape)."""
+    errors: list[dict[str, Any]] = []
+    if body.finished_at < body.started_at:
+        errors.append(_err(["finished_at"], "finished_at is before started_at"))
+    for name in ("started_at", "finished_at"):
+        value: datetime = getattr(body, name)
+        if value > now + CLOCK_SKEW:
+            errors.append(_err([name], "is in the future (more than 5 minutes ahead)"))
+        elif value < now - MAX_AGE:
+            errors.append(_err([name], "is more than 30 days ago; too old to submit"))
+    seen: set[str] = set()
+    for i, result in enumerate(body.results):
+        if result.item_code in seen:
+            errors.append(_err(["results", i, "item_code"], "item answered twice"))
+        seen.add(result.item_code)
+        if result.outcome == "na" and (result.grade is not None or result.deduction is not None):
+            errors.append(_err(["results", i], "an 'na' item takes neither grade nor deduction"))
+        if result.grade is not None and result.deduction is not None:
+            errors.append(_err(["results", i], "give a grade or a deduction, not both"))
+    case_ids: set[uuid.UUID] = set()
+    for i, case in enumerate(body.cases):
+        if case.id in case_ids:
+            errors.append(_err(["cases", i, "id"], "case id used twice"))
+        case_ids.add(case.id)
+        if case.id == body.id:
+            errors.append(_err(["cases", i, "id"], "a case needs an id of its own"))
+    return errors
+
+
+async def stored_errors(
+    session: AsyncSession, *, region_id: uuid.UUID, body: InspectionCreate
+) -> list[dict[str, Any]]:
+    """Problems against what this service stores: photos not uploaded, case ids taken."""
+    errors: list[dict[str, Any]] = []
+    missing = set(await missing_photos(session, region_id=region_id, photo_ids=body.photo_ids()))
+    if missing:
+        for i, result in enumerate(body.results):
+            for j, photo_id in enumerate(result.photo_ids):
+                if photo_id in missing:
+                    errors.append(
+                        _err(["results", i, "photo_ids", j], f"photo {photo_id} was not uploaded")
+                    )
+        for i, case in enumerate(body.cases):
+            for j, photo_id in enumerate(case.photo_ids):
+                if photo_id in missing:
+                    errors.append(
+                        _err(["cases", i, "photo_ids", j], f"photo {photo_id} was not uploaded")
+                    )
+    if body.cases:
+        # Cases of this very inspection are a concurrent replay, not a clash.
+        taken = set(
+            await session.scalars(
+                select(Case.id).where(
+                    Case.region_id == region_id,
+                    Case.id.in_([c.id for c in body.cases]),
+                    or_(Case.inspection_id.is_(None), Case.inspection_id != body.id),
+                )
+            )
+        )
+        for i, case in enumerate(body.cases):
+            if case.id in taken:
+                errors.append(_err(["cases", i, "id"], "a case with this id already exists"))
+    return errors
+
+
+# --- checks against the registry context --------------------------------------
+
+
+def _items(ctx: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    checklist = ctx.get("checklist") or {}
+    return {item["code"]: item for item in checklist.get("items") or []}
+
+
+def context_errors(body: InspectionCreate, ctx: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Problems against the registry: the point, the checklist version and its items.
+
+    Every item of the checklist version must be answered (``na`` when it does
+    not apply): a silently skipped item would inflate the score.
+    """
+    if ctx is None:
+        return [_err(["sample_point_id"], "no such sample point in this region")]
+    errors: list[dict[str, Any]] = []
+    point = ctx.get("sample_point") or {}
+    if point.get("status", "active") != "active":
+        errors.append(_err(["sample_point_id"], "the sample point is retired"))
+    if not ctx.get("checklist"):
+        current = ctx.get("current_checklist_version")
+        errors.append(
+            _err(
+                ["checklist_version"],
+                f"checklist version {body.checklist_version} does not exist for this point's "
+                f"type (current version: {current})",
+            )
+        )
+        return errors
+    items = _items(ctx)
+    answered: set[str] = set()
+    for i, result in enumerate(body.results):
+        item = items.get(result.item_code)
+        answered.add(result.item_code)
+        if item is None:
+            errors.append(
+                _err(
+                    ["results", i, "item_code"],
+                    f"'{result.item_code}' is not an item of checklist version "
+                    f"{body.checklist_version}",
+                )
+            )
+            continue
+        if result.deduction is not None and Decimal(str(result.deduction)) > _points(item):
+            errors.append(
+                _err(
+                    ["results", i, "deduction"],
+                    f"a deduction may be at most the item's {item['points']} points",
+                )
+            )
+    for code in items:
+        if code not in answered:
+            errors.append(
+                _err(["results"], f"item '{code}' is not answered (send 'na' if it does not apply)")
+            )
+    for i, case in enumerate(body.cases):
+        if case.item_code is not None and case.item_code not in items:
+            errors.append(
+                _err(
+                    ["cases", i, "item_code"],
+                    f"'{case.item_code}' is not an item of checklist version "
+                    f"{body.checklist_version}",
+                )
+            )
+    return errors
+
+
+# --- scoring -----------------------------------------------------------------
+
+
+def _points(item: dict[str, Any]) -> Decimal:
+    return Decimal(str(item["points"]))
+
+
+@dataclass
+class Score:
+    max_points: Decimal
+    earned_points: Decimal
+    score: Decimal | None
+    passed: bool | None
+    vetoed_items: list[str]
+    earned: dict[str, Decimal | None] = field(default_factory=dict)
+
+
+def score_inspection(body: InspectionCreate, ctx: dict[str, Any]) -> Score:
+    """National deduction style (SPEC §6.2).
+
+    ``grade`` g → points × g / 10; ``deduction`` d → points − d; neither →
+    full points for ``pass``, 0 for ``fail``; ``na`` leaves the maximum. The
+    score is the earned share of the applicable maximum in percent (2
+    decimals); it passes at ``score ≥ pass_mark`` with no veto item below its
+    ``veto_below`` share. With every item ``na`` there is nothing to judge:
+    score and passed are null.
+    """
+    items = _items(ctx)
+    pass_mark = Decimal(str((ctx.get("point_type") or {}).get("pass_mark", 80)))
+    max_points = Decimal(0)
+    earned_points = Decimal(0)
+    earned: dict[str, Decimal | None] = {}
+    vetoed: list[str] = []
+    for result in body.results:
+        item = items[result.item_code]
+        points = _points(item)
+        if result.outcome == "na":
+            earned[result.item_code] = None
+            continue
+        if result.grade is not None:
+            value = points * result.grade / 10
+        elif result.deduction is not None:
+            value = points - Decimal(str(result.deduction))
+        else:
+            value = points if result.outcome == "pass" else Decimal(0)
+        value = value.quantize(_CENT, ROUND_HALF_UP)
+        earned[result.item_code] = value
+        max_points += points
+        earned_points += value
+        veto_below = item.get("veto_below")
+        if veto_below is not None and points > 0 and value / points < Decimal(str(veto_below)):
+            vetoed.append(result.item_code)
+    if max_points == 0:
+        return Score(max_points, earned_points, None, None, vetoed, earned)
+    score = (earned_points * 100 / max_points).quantize(_CENT, ROUND_HALF_UP)
+    passed = score >= pass_mark and not vetoed
+    return Score(max_points, earned_points, score, passed, vetoed, earned)
+
+
+# --- anti-fraud flags ----------------------------------------------------------
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine on a 6 371 km sphere)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(min(1.0, math.sqrt(a)))
+
+
+async def photos_suspect(
+    session: AsyncSession, *, region_id: uuid.UUID, inspection_id: uuid.UUID, body: InspectionCreate
+) -> bool:
+    """True when a photo's bytes were used by another inspection (whatever the photo id),
+    or its EXIF time lies more than a day outside the visit."""
+    ids = body.photo_ids()
+    if not ids:
+        return False
+    photos = list(
+        await session.scalars(select(Photo).where(Photo.region_id == region_id, Photo.id.in_(ids)))
+    )
+    low, high = body.started_at - EXIF_TOLERANCE, body.finished_at + EXIF_TOLERANCE
+    if any(p.taken_at is not None and not (low <= p.taken_at <= high) for p in photos):
+        return True
+    other = Photo.__table__.alias("other")
+    reused = await session.scalar(
+        select(func.count())
+        .select_from(PhotoLink)
+        .join(
+            other,
+            and_(other.c.region_id == PhotoLink.region_id, other.c.id == PhotoLink.photo_id),
+        )
+        .where(
+            PhotoLink.region_id == region_id,
+            PhotoLink.owner_kind == "inspection",
+            PhotoLink.owner_id != inspection_id,
+            other.c.sha256.in_({p.sha256 for p in photos}),
+        )
+    )
+    return bool(reused)
+
+
+# --- writing -----------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    inspection: Inspection
+    status: int  # 201 new, 200 replay, 202 pending
+
+
+async def _get(session: AsyncSession, region_id: uuid.UUID, inspection_id: uuid.UUID):
+    return await session.scalar(
+        select(Inspection)
+        .where(Inspection.region_id == region_id, Inspection.id == inspection_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _replay(existing: Inspection, digest: str) -> Outcome:
+    if existing.body_hash != digest:
+        raise Conflict(
+            "Another inspection was already submitted under this id; "
+            "a corrected visit needs a new id.",
+            extra={"id": str(existing.id)},
+        )
+    return Outcome(existing, 202 if existing.validation == "pending" else 200)
+
+
+def check_may_submit(principal: Principal, body: InspectionCreate) -> None:
+    """Admins and inspectors submit any source; leaders record their own visits (source
+    ``leader``) only; units and services do not submit inspections."""
+    if principal.role not in SUBMIT_ROLES:
+        raise Forbidden(f"The role '{principal.role}' may not submit inspections.")
+    if principal.role == "leader" and body.source != "leader":
+        raise Forbidden("Leaders submit their own visits only, with source 'leader'.")
+
+
+async def submit(
+    session: AsyncSession,
+    app: FastAPI,
+    *,
+    principal: Principal,
+    body: InspectionCreate,
+    registry_down: bool = False,
+) -> Outcome:
+    """Store one inspection (see the module docstring); flushes, never commits."""
+    check_may_submit(principal, body)
+    region_id = principal.region_id
+    stored_body = canonical_body(body)
+    digest = body_hash(stored_body, principal.subject_id)
+    existing = await _get(session, region_id, body.id)
+    if existing is not None:
+        return _replay(existing, digest)
+
+    errors = static_errors(body, utcnow())
+    errors += await stored_errors(session, region_id=region_id, body=body)
+    if errors:
+        raise Unprocessable("The inspection is not valid; see errors.", errors=errors)
+
+    ctx: dict[str, Any] | None = None
+    pending = registry_down
+    if not pending:
+        try:
+            ctx = await fetch_context(
+                app,
+                region_id=region_id,
+                sample_point_id=body.sample_point_id,
+                checklist_version=body.checklist_version,
+            )
+        except UpstreamUnavailable as exc:
+            log.warning("registry unavailable; inspection %s kept pending: %s", body.id, exc)
+            pending = True
+    if not pending:
+        errors = context_errors(body, ctx)
+        if errors:
+            raise Unprocessable("The inspection is not valid; see errors.", errors=errors)
+
+    inserted = await session.scalar(
+        insert(Inspection)
+        .values(
+            region_id=region_id,
+            id=body.id,
+            sample_point_id=body.sample_point_id,
+            checklist_version=body.checklist_version,
+            inspector_id=principal.subject_id,
+            source=body.source,
+            started_at=body.started_at,
+            finished_at=body.finished_at,
+            lat=body.location.lat if body.location else None,
+            lon=body.location.lon if body.location else None,
+            accuracy_m=body.location.accuracy_m if body.location else None,
+            health_code_checked=body.epidemic.health_code_checked if body.epidemic else None,
+            temperature_checked=body.epidemic.temperature_checked if body.epidemic else None,
+            masks_worn=body.epidemic.masks_worn if body.epidemic else None,
+            vetoed_items=[],
+            off_site=False,
+            suspect_photos=False,
+            validation="pending",
+            body=stored_body,
+            body_hash=digest,
+        )
+        .on_conflict_do_nothing()
+        .returning(Inspection.id)
+    )
+    inspection = await _get(session, region_id, body.id)
+    assert inspection is not None
+    if inserted is None:  # a concurrent submission of the same id committed first
+        return _replay(inspection, digest)
+    if pending:
+        await link_photos(
+            session,
+            region_id=region_id,
+            photo_ids=body.photo_ids(),
+            owner_kind="inspection",
+            owner_id=inspection.id,
+        )
+        return Outcome(inspection, 202)
+    assert ctx is not None
+    await finalize(session, inspection, body, ctx)
+    return Outcome(inspection, 201)
+
+
+async def finalize(
+    session: AsyncSession, inspection: Inspection, body: InspectionCreate, ctx: dict[str, Any]
+) -> None:
+    """Score a validated inspection, flag it, write its item results and open its cases."""
+    region_id = inspection.region_id
+    point = ctx.get("sample_point") or {}
+    point_type = ctx.get("point_type") or {}
+    category = ctx.get("category") or {}
+    result = score_inspection(body, ctx)
+    items = _items(ctx)
+
+    inspection.point_type_id = _uuid(point.get("point_type_id") or point_type.get("id"))
+    inspection.category_id = _uuid(point_type.get("category_id") or category.get("id"))
+    inspection.division_id = _uuid(point.get("division_id"))
+    inspection.unit_id = _uuid(point.get("unit_id"))
+    inspection.max_points = result.max_points
+    inspection.earned_points = result.earned_points
+    inspection.score = result.score
+    inspection.passed = result.passed
+    inspection.vetoed_items = result.vetoed_items
+    if body.location is not None and point.get("lat") is not None and point.get("lon") is not None:
+        inspection.distance_m = round(
+            distance_m(body.location.lat, body.location.lon, point["lat"], point["lon"]), 1
+        )
+        inspection.off_site = inspection.distance_m > OFF_SITE_METRES
+    else:
+        inspection.distance_m = None
+        inspection.off_site = body.location is None
+    inspection.suspect_photos = await photos_suspect(
+        session, region_id=region_id, inspection_id=inspection.id, body=body
+    )
+    inspection.validation = "valid"
+    inspection.validation_error = None
+    inspection.validated_at = utcnow()
+
+    for r in body.results:
+        session.add(
+            InspectionResult(
+                region_id=region_id,
+                inspection_id=inspection.id,
+                item_code=r.item_code,
+                outcome=r.outcome,
+                grade=r.grade,
+                deduction=Decimal(str(r.deduction)) if r.deduction is not None else None,
+                points=_points(items[r.item_code]),
+                earned=result.earned[r.item_code],
+                note=r.note,
+                photo_ids=list(r.photo_ids),
+            )
+        )
+    await session.flush()
+    await link_photos(
+        session,
+        region_id=region_id,
+        photo_ids=body.photo_ids(),
+        owner_kind="inspection",
+        owner_id=inspection.id,
+    )
+    if body.cases:
+        deadlines = DeadlineRules.from_context(ctx)
+        for case in body.cases:
+            where = case.location or body.location
+            await open_case(
+                session,
+                region_id=region_id,
+                draft=CaseDraft(
+                    id=case.id,
+                    source=body.source,
+                    description=case.description,
+                    severity=case.severity,
+                    reported_at=body.finished_at,
+                    reporter_id=inspection.inspector_id,
+                    sample_point_id=inspection.sample_point_id,
+                    inspection_id=inspection.id,
+                    item_code=case.item_code,
+                    category_id=inspection.category_id,
+                    point_type_id=inspection.point_type_id,
+                    division_id=inspection.division_id,
+                    unit_id=inspection.unit_id,
+                    lat=where.lat if where else point.get("lat"),
+                    lon=where.lon if where else point.get("lon"),
+                    address=point.get("address"),
+                    photo_ids=tuple(case.photo_ids),
+                ),
+                deadlines=deadlines,
+            )
+    await session.flush()
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    return uuid.UUID(str(value)) if value else None
+
+
+# --- batch -------------------------------------------------------------------
+
+
+async def submit_batch(
+    session: AsyncSession, app: FastAPI, *, principal: Principal, items: list[Any]
+) -> list[dict[str, Any]]:
+    """Store each inspection on its own (a savepoint each) and report per item, in order.
+
+    Once the registry proves unreachable, the rest of the batch goes straight
+    to pending instead of waiting on it again for every item.
+    """
+    results: list[dict[str, Any]] = []
+    registry_down = False
+    for index, raw in enumerate(items):
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        item_id = raw_id if isinstance(raw_id, str) else None
+        instance = f"/v1/inspections/batch#/inspections/{index}"
+        try:
+            body = InspectionCreate.model_validate(raw)
+        except ValidationError as exc:
+            results.append(
+                {
+                    "id": item_id,
+                    "status": 422,
+                    "error": problem(
+                        422,
+                        "The inspection is not valid; see errors.",
+                        slug="validation-error",
+                        instance=instance,
+                        errors=_pydantic_errors(exc),
+                    ),
+                }
+            )
+            continue
+        try:
+            async with session.begin_nested():
+                outcome = await submit(
+                    session, app, principal=principal, body=body, registry_down=registry_down
+                )
+        except AppError as exc:
+            results.append(
+                {
+                    "id": str(body.id),
+                    "status": exc.status,
+                    "error": problem(
+                        exc.status,
+                        exc.detail,
+                        slug=exc.slug,
+                        instance=instance,
+                        errors=exc.errors,
+                        extra=exc.extra,
+                    ),
+                }
+            )
+            continue
+        except IntegrityError:
+            results.append(
+                {
+                    "id": str(body.id),
+                    "status": 409,
+                    "error": problem(
+                        409,
+                        "The inspection conflicts with existing data.",
+                        slug="conflict",
+                        instance=instance,
+                    ),
+                }
+            )
+            continue
+        if outcome.status == 202:
+            registry_down = registry_down or outcome.inspection.validation == "pending"
+        results.append({"id": str(body.id), "status": outcome.status})
+    return results
+
+
+def _pydantic_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        msg = "unknown field" if err.get("type") == "extra_forbidden" else err.get("msg", "invalid")
+        out.append(
+            {
+                "loc": ["body", *[str(p) for p in err.get("loc", ())]],
+                "msg": msg,
+                "type": err.get("type"),
+            }
+        )
+    return out
+
+
+# --- the pending queue ---------------------------------------------------------
+
+
+async def retry_pending(app: FastAPI, *, limit: int = 20) -> int:
+    """Finish up to ``limit`` pending inspections, each in its own transaction.
+
+    Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several replicas share
+    the queue without doing anything twice. Stops early while the registry is
+    still unreachable. Returns how many inspections left the pending state.
+    """
+    done = 0
+    skipped: list[uuid.UUID] = []
+    for _ in range(limit):
+        async with app.state.sessionmaker() as session, session.begin():
+            stmt = (
+                select(Inspection)
+                .where(Inspection.validation == "pending")
+                .order_by(Inspection.created_at, Inspection.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if skipped:
+                stmt = stmt.where(Inspection.id.not_in(skipped))
+            inspection = await session.scalar(stmt)
+            if inspection is None:
+                return done
+            try:
+                async with session.begin_nested():
+                    finished = await _finish_pending(session, app, inspection)
+            except UpstreamUnavailable:
+                return done
+            except Exception:
+                log.exception("pending inspection %s could not be finished", inspection.id)
+                skipped.append(inspection.id)
+                continue
+            if finished:
+                done += 1
+    return done
+
+
+async def _finish_pending(session: AsyncSession, app: FastAPI, inspection: Inspection) -> bool:
+    body = InspectionCreate.model_validate(inspection.body)
+    ctx = await fetch_context(
+        app,
+        region_id=inspection.region_id,
+        sample_point_id=inspection.sample_point_id,
+        checklist_version=inspection.checklist_version,
+    )
+    errors = context_errors(body, ctx)
+    errors += [
+        e
+        for e in await stored_errors(session, region_id=inspection.region_id, body=body)
+        if e["loc"][1] == "cases"
+    ]
+    if errors:
+        inspection.validation = "rejected"
+        inspection.validation_error = problem(
+            422,
+            "The inspection was accepted while the registry was unreachable and turned out "
+            "not to be valid; see errors.",
+            slug="validation-error",
+            instance=f"/v1/inspections/{inspection.id}",
+            errors=errors,
+        )
+        inspection.validated_at = utcnow()
+        await session.flush()
+        return True
+    await finalize(session, inspection, body, ctx or {})
+    return True
