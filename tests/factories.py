@@ -309,3 +309,112 @@ async def make_world(session: AsyncSession, *, timezone: str = "Asia/Shanghai") 
         checklist=checklist,
         point=point,
     )
+
+
+# --- photos and inspection bodies (inspections ingest tests) -------------------
+
+
+def jpeg_bytes(*, taken_at: str | None = None, seed: int = 0) -> bytes:
+    """A small real JPEG; ``taken_at`` ("YYYY:MM:DD HH:MM:SS") becomes EXIF DateTimeOriginal.
+    Different ``seed`` values give different bytes."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (16, 16), color=(seed % 256, (seed // 256) % 256, 120))
+    exif = Image.Exif()
+    if taken_at is not None:
+        exif.get_ifd(0x8769)[36867] = taken_at
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def png_bytes(*, seed: int = 0) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), color=(seed % 256, 10, 10)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def upload_photo(client: Any, person: Person, data: bytes | None = None) -> uuid.UUID:
+    """PUT a photo to the inspections app as ``person``; returns its new id."""
+    photo_id = uuid.uuid4()
+    response = await client.put(
+        f"/v1/photos/{photo_id}",
+        content=data if data is not None else jpeg_bytes(seed=uuid.uuid4().int % 65536),
+        headers=auth(person),
+    )
+    assert response.status_code == 201, response.text
+    return photo_id
+
+
+def inspection_body(world: World, **overrides: Any) -> dict[str, Any]:
+    """A valid POST /v1/inspections body for ``world.point``: every default item passed,
+    on site, finished a minute ago."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "sample_point_id": str(world.point.id),
+        "checklist_version": 1,
+        "source": "woodpecker",
+        "started_at": (now - timedelta(minutes=20)).isoformat(),
+        "finished_at": (now - timedelta(minutes=1)).isoformat(),
+        "location": {"lat": world.point.lat, "lon": world.point.lon, "accuracy_m": 8},
+        "results": [
+            {"item_code": item["code"], "outcome": "pass", "grade": 10}
+            for item in world.checklist.items
+        ],
+        "cases": [],
+        "epidemic": {"health_code_checked": True, "temperature_checked": True, "masks_worn": True},
+    }
+    body.update(overrides)
+    return body
+
+
+# ---------------------------------------------------------------- cases (HTTP helpers)
+
+
+def png_bytes(seed: int | None = None) -> bytes:
+    """A small, unique PNG (a different colour per call unless ``seed`` is given)."""
+    import io
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(seed)
+    colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def upload_photo(client: Any, person: Person) -> str:
+    """``PUT /v1/photos/{id}`` a fresh PNG as ``person``; returns the photo id."""
+    photo_id = str(uuid.uuid4())
+    response = await client.put(
+        f"/v1/photos/{photo_id}",
+        content=png_bytes(),
+        headers={**auth(person), "Content-Type": "image/png"},
+    )
+    assert response.status_code == 201, response.text
+    return photo_id
+
+
+async def report_case(client: Any, person: Person, **fields: Any) -> dict[str, Any]:
+    """``POST /v1/cases`` as ``person`` (defaults: an expert finding, normal severity)."""
+    body = {
+        "id": str(uuid.uuid4()),
+        "source": "expert",
+        "description": "垃圾桶无盖, 周边有积水",
+        "severity": "normal",
+        **fields,
+    }
+    response = await client.post("/v1/cases", json=body, headers=auth(person))
+    assert response.status_code == 201, response.text
+    return response.json()
