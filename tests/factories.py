@@ -380,32 +380,6 @@ def inspection_body(world: World, **overrides: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------- cases (HTTP helpers)
 
 
-def png_bytes(seed: int | None = None) -> bytes:
-    """A small, unique PNG (a different colour per call unless ``seed`` is given)."""
-    import io
-    import random
-
-    from PIL import Image
-
-    rng = random.Random(seed)
-    colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), colour).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-async def upload_photo(client: Any, person: Person) -> str:
-    """``PUT /v1/photos/{id}`` a fresh PNG as ``person``; returns the photo id."""
-    photo_id = str(uuid.uuid4())
-    response = await client.put(
-        f"/v1/photos/{photo_id}",
-        content=png_bytes(),
-        headers={**auth(person), "Content-Type": "image/png"},
-    )
-    assert response.status_code == 201, response.text
-    return photo_id
-
-
 async def report_case(client: Any, person: Person, **fields: Any) -> dict[str, Any]:
     """``POST /v1/cases`` as ``person`` (defaults: an expert finding, normal severity)."""
     body = {
