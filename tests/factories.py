@@ -323,6 +323,7 @@ def jpeg_bytes(*, taken_at: str | None = None, seed: int = 0) -> bytes:
 
     image = Image.new("RGB", (16, 16), color=(seed % 256, (seed // 256) % 256, 120))
     exif = Image.Exif()
+    exif[270] = f"test photo {seed}"  # ImageDescription: distinct seeds, distinct bytes
     if taken_at is not None:
         exif.get_ifd(0x8769)[36867] = taken_at
     out = io.BytesIO()
