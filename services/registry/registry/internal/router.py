@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/internal", tags=["internal"])
 
 
 def _json(payload: dict) -> Response:
-    return Response(orjson.dumps(payload), media_type="application/json")
+    return Response(orjson.dumps(payload, default=str), media_type="application/json")
 
 
 @router.get("/sample-points/{point_id}/context")

@@ -31,7 +31,7 @@ def json_response(
 ) -> Response:
     # orjson straight to bytes: these lists are the phone's hottest endpoints.
     return Response(
-        orjson.dumps(payload),
+        orjson.dumps(payload, default=str),
         status_code=status_code,
         headers=headers,
         media_type="application/json",

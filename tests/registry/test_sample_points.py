@@ -1,0 +1,419 @@
+"""Sample points: CRUD, scope, filters, the `near` search and delta sync."""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from shared.models import SamplePoint
+from tests.factories import (
+    auth,
+    make_division,
+    make_person,
+    make_point_type,
+    make_region,
+    make_sample_point,
+    make_unit,
+    make_world,
+    service_headers,
+)
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def _body(world, **overrides):
+    return {
+        "code": f"SP-{uuid.uuid4().hex[:8]}",
+        "name": "西街小餐饮",
+        "point_type_id": str(world.point_type.id),
+        "division_id": str(world.grid.id),
+        "address": "西街 8 号",
+        "lat": 28.45,
+        "lon": 118.21,
+        "unit_id": str(world.unit.id),
+        **overrides,
+    }
+
+
+async def _all_pages(registry, person, params):
+    items, cursor = [], None
+    while True:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        response = await registry.get("/v1/sample-points", params=query, headers=auth(person))
+        assert response.status_code == 200, response.text
+        items.extend(response.json()["items"])
+        cursor = response.json()["next_cursor"]
+        if not cursor:
+            return items
+
+
+async def test_admin_creates_reads_updates_and_deletes_a_point(registry, db):
+    world = await make_world(db)
+    created = await registry.post("/v1/sample-points", json=_body(world), headers=auth(world.admin))
+    assert created.status_code == 201, created.text
+    point = created.json()
+    assert point["status"] == "active" and point["version"] == 1 and point["deleted"] is False
+    assert created.headers["ETag"] == '"1"'
+    url = f"/v1/sample-points/{point['id']}"
+    fetched = await registry.get(url, headers=auth(world.inspector))
+    assert fetched.status_code == 200 and fetched.json()["lat"] == 28.45
+    patched = await registry.patch(
+        url, json={"status": "retired"}, headers={**auth(world.admin), "If-Match": '"1"'}
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["status"] == "retired" and patched.json()["version"] == 2
+    assert patched.headers["ETag"] == '"2"'
+    deleted = await registry.delete(url, headers={**auth(world.admin), "If-Match": '"2"'})
+    assert deleted.status_code == 204
+    assert (await registry.get(url, headers=auth(world.admin))).status_code == 404
+    row = await db.scalar(select(SamplePoint).where(SamplePoint.id == uuid.UUID(point["id"])))
+    assert row is not None and row.deleted_at is not None  # soft delete
+
+
+async def test_stale_if_match_is_412_and_changes_nothing(registry, db):
+    world = await make_world(db)
+    url = f"/v1/sample-points/{world.point.id}"
+    first = await registry.patch(
+        url, json={"name": "新名字"}, headers={**auth(world.admin), "If-Match": '"1"'}
+    )
+    assert first.status_code == 200
+    stale = await registry.patch(
+        url, json={"name": "旧名字"}, headers={**auth(world.admin), "If-Match": '"1"'}
+    )
+    assert stale.status_code == 412
+    assert stale.headers["content-type"].startswith("application/problem+json")
+    assert (await registry.get(url, headers=auth(world.admin))).json()["name"] == "新名字"
+    stale_delete = await registry.delete(url, headers={**auth(world.admin), "If-Match": '"1"'})
+    assert stale_delete.status_code == 412
+    assert (await registry.get(url, headers=auth(world.admin))).status_code == 200
+
+
+async def test_bad_bodies_are_refused_with_the_field_named(registry, db):
+    world = await make_world(db)
+    other = await make_region(db)
+    foreign_unit = await make_unit(db, region=other)
+    cases = [
+        ({"lat": 200}, ["body", "lat"]),
+        ({"lon": -181}, ["body", "lon"]),
+        ({"lat": "north"}, ["body", "lat"]),
+        ({"colour": "red"}, ["body", "colour"]),
+        ({"status": "closed"}, ["body", "status"]),
+        ({"point_type_id": "not-a-uuid"}, ["body", "point_type_id"]),
+        ({"unit_id": str(foreign_unit.id)}, ["body", "unit_id"]),
+        ({"division_id": str(uuid.uuid4())}, ["body", "division_id"]),
+        ({"point_type_id": str(uuid.uuid4())}, ["body", "point_type_id"]),
+    ]
+    for overrides, loc in cases:
+        body = _body(world, code="BAD-1", **overrides)
+        response = await registry.post("/v1/sample-points", json=body, headers=auth(world.admin))
+        assert response.status_code == 422, (overrides, response.text)
+        assert loc in [e["loc"] for e in response.json()["errors"]], response.json()
+    missing = _body(world, code="BAD-1")
+    del missing["name"]
+    response = await registry.post("/v1/sample-points", json=missing, headers=auth(world.admin))
+    assert response.status_code == 422
+    exists = await db.scalar(
+        select(SamplePoint.id).where(
+            SamplePoint.region_id == world.region.id, SamplePoint.code == "BAD-1"
+        )
+    )
+    assert exists is None
+    url = f"/v1/sample-points/{world.point.id}"
+    for patch in ({"lat": 200}, {"name": None}, {"unit_id": str(foreign_unit.id)}, {"x": 1}):
+        response = await registry.patch(url, json=patch, headers=auth(world.admin))
+        assert response.status_code == 422, patch
+    after = (await registry.get(url, headers=auth(world.admin))).json()
+    assert after["version"] == 1 and after["lat"] == world.point.lat
+
+
+async def test_duplicate_code_is_a_conflict(registry, db):
+    world = await make_world(db)
+    body = _body(world, code=world.point.code)
+    response = await registry.post("/v1/sample-points", json=body, headers=auth(world.admin))
+    assert response.status_code == 409
+
+
+async def test_only_admins_write(registry, db):
+    world = await make_world(db)
+    url = f"/v1/sample-points/{world.point.id}"
+    for person in (world.inspector, world.leader, world.unit_user):
+        headers = auth(person)
+        assert (
+            await registry.post("/v1/sample-points", json=_body(world), headers=headers)
+        ).status_code == 403
+        assert (await registry.patch(url, json={"name": "x"}, headers=headers)).status_code == 403
+        assert (await registry.delete(url, headers=headers)).status_code == 403
+    assert (await registry.get("/v1/sample-points")).status_code == 401
+    assert (
+        await registry.get("/v1/sample-points", headers={"Authorization": "Bearer x.y.z"})
+    ).status_code == 401
+
+
+async def test_unit_accounts_see_only_their_units_points(registry, db):
+    world = await make_world(db)
+    theirs = await make_sample_point(
+        db,
+        region=world.region,
+        point_type=world.point_type,
+        division=world.grid,
+        unit=world.other_unit,
+    )
+    mine = await _all_pages(registry, world.unit_user, {})
+    assert [p["id"] for p in mine] == [str(world.point.id)]
+    response = await registry.get(f"/v1/sample-points/{theirs.id}", headers=auth(world.unit_user))
+    assert response.status_code == 404
+    other = await _all_pages(registry, world.other_unit_user, {"unit": str(world.unit.id)})
+    assert other == []
+    everything = await _all_pages(registry, world.leader, {})
+    assert {p["id"] for p in everything} == {str(world.point.id), str(theirs.id)}
+
+
+async def test_other_regions_points_are_invisible_even_by_id(registry, db):
+    world = await make_world(db)
+    stranger = await make_person(db, region=await make_region(db), role="admin")
+    url = f"/v1/sample-points/{world.point.id}"
+    response = await registry.get(url, headers=auth(stranger))
+    assert response.status_code == 404 and world.point.code not in response.text
+    assert (
+        await registry.patch(url, json={"name": "x"}, headers=auth(stranger))
+    ).status_code == 404
+    assert (await registry.delete(url, headers=auth(stranger))).status_code == 404
+    assert await _all_pages(registry, stranger, {}) == []
+    near = await _all_pages(
+        registry, stranger, {"near": f"{world.point.lat},{world.point.lon}", "radius_m": 5000}
+    )
+    assert near == []
+
+
+async def test_filters_by_type_unit_status_text_and_division_subtree(registry, db):
+    world = await make_world(db)
+    region = world.region
+    other_street = await make_division(db, region=region, level="street")
+    other_grid = await make_division(
+        db,
+        region=region,
+        level="grid",
+        parent=await make_division(db, region=region, level="community", parent=other_street),
+    )
+    sibling_grid = await make_division(db, region=region, level="grid", parent=world.community)
+    other_type, _ = await make_point_type(db, region=region, name="建筑工地")
+    in_sibling = await make_sample_point(
+        db,
+        region=region,
+        point_type=other_type,
+        division=sibling_grid,
+        unit=world.other_unit,
+        name="百货 50%_折扣",
+        address="南门路 3 号",
+    )
+    elsewhere = await make_sample_point(
+        db,
+        region=region,
+        point_type=world.point_type,
+        division=other_grid,
+        unit=world.unit,
+        status="retired",
+    )
+
+    async def ids(**params):
+        return {p["id"] for p in await _all_pages(registry, world.inspector, params)}
+
+    point, sib, far = str(world.point.id), str(in_sibling.id), str(elsewhere.id)
+    assert await ids(division=str(world.street.id)) == {point, sib}
+    assert await ids(division=str(world.community.id)) == {point, sib}
+    assert await ids(division=str(world.grid.id)) == {point}
+    assert await ids(division=str(other_street.id)) == {far}
+    assert await ids(division=str(uuid.uuid4())) == set()
+    assert await ids(type=str(other_type.id)) == {sib}
+    assert await ids(unit=str(world.other_unit.id)) == {sib}
+    assert await ids(status="retired") == {far}
+    assert await ids(status="active") == {point, sib}
+    assert await ids(q="50%_") == {sib}
+    assert await ids(q="50%x") == set()
+    assert await ids(q="南门") == {sib}
+    assert await ids(q=in_sibling.code.lower()) == {sib}
+    bad = await registry.get(
+        "/v1/sample-points", params={"status": "gone"}, headers=auth(world.admin)
+    )
+    assert bad.status_code == 422
+
+
+async def test_near_orders_by_true_distance_within_the_radius(registry, db):
+    world = await make_world(db)
+    rng = random.Random(7)
+    centre_lat, centre_lon = 28.44, 118.20
+    points = [world.point]  # at (28.44, 118.20): distance 0
+    for _ in range(60):
+        points.append(
+            await make_sample_point(
+                db,
+                region=world.region,
+                point_type=world.point_type,
+                division=world.grid,
+                unit=world.unit,
+                lat=centre_lat + rng.uniform(-0.03, 0.03),
+                lon=centre_lon + rng.uniform(-0.03, 0.03),
+            )
+        )
+    by_distance = sorted(points, key=lambda p: haversine_m(centre_lat, centre_lon, p.lat, p.lon))
+    retired = by_distance[1]
+    await registry.patch(
+        f"/v1/sample-points/{retired.id}", json={"status": "retired"}, headers=auth(world.admin)
+    )
+    gone = by_distance[2]
+    await registry.delete(f"/v1/sample-points/{gone.id}", headers=auth(world.admin))
+    radius = 2000
+    expected = sorted(
+        (haversine_m(centre_lat, centre_lon, p.lat, p.lon), str(p.id))
+        for p in points
+        if p is not gone and haversine_m(centre_lat, centre_lon, p.lat, p.lon) <= radius
+    )
+    assert 5 < len(expected) < 60
+    got = await _all_pages(
+        registry,
+        world.inspector,
+        {"near": f"{centre_lat},{centre_lon}", "radius_m": radius, "limit": 4},
+    )
+    assert [p["id"] for p in got] == [pid for _, pid in expected]
+    for item, (distance, _) in zip(got, expected, strict=True):
+        assert math.isclose(item["distance_m"], distance, rel_tol=1e-9, abs_tol=1e-6)
+    assert got[0]["id"] == str(world.point.id) and got[0]["distance_m"] < 1e-6
+    assert str(retired.id) in {p["id"] for p in got}  # retired points are still found
+    active_only = await _all_pages(
+        registry,
+        world.inspector,
+        {"near": f"{centre_lat},{centre_lon}", "radius_m": radius, "status": "active"},
+    )
+    assert str(retired.id) not in {p["id"] for p in active_only}
+
+
+async def test_near_is_exact_where_the_planar_index_is_most_sheared(registry, db):
+    """Far from lon 0, the index's planar distance misjudges north–south vs east–west."""
+    world = await make_world(db)
+    lat, lon = 45.0, 170.0
+    # Equal true distances would be very unequal on the plane; check strict true order.
+    north = await make_sample_point(
+        db,
+        region=world.region,
+        point_type=world.point_type,
+        division=world.grid,
+        unit=world.unit,
+        lat=lat + 0.0090,
+        lon=lon,
+    )
+    east = await make_sample_point(
+        db,
+        region=world.region,
+        point_type=world.point_type,
+        division=world.grid,
+        unit=world.unit,
+        lat=lat,
+        lon=lon + 0.0120,
+    )
+    north_east = await make_sample_point(
+        db,
+        region=world.region,
+        point_type=world.point_type,
+        division=world.grid,
+        unit=world.unit,
+        lat=lat + 0.0060,
+        lon=lon + 0.0060,
+    )
+    candidates = [north, east, north_east]
+    expected = sorted(candidates, key=lambda p: haversine_m(lat, lon, p.lat, p.lon))
+    got = await _all_pages(
+        registry, world.inspector, {"near": f"{lat},{lon}", "radius_m": 1100, "limit": 1}
+    )
+    assert [p["id"] for p in got] == [
+        str(p.id) for p in expected if haversine_m(lat, lon, p.lat, p.lon) <= 1100
+    ]
+
+
+async def test_bad_near_parameters(registry, db):
+    world = await make_world(db)
+    headers = auth(world.inspector)
+    for params in (
+        {"near": "28.4"},
+        {"near": "200,118"},
+        {"near": "a,b"},
+        {"near": "28.4,118.2", "radius_m": 0},
+        {"near": "28.4,118.2", "radius_m": 1e9},
+        {"near": "28.4,118.2", "updated_since": datetime.now(UTC).isoformat()},
+    ):
+        response = await registry.get("/v1/sample-points", params=params, headers=headers)
+        assert response.status_code == 422, params
+    response = await registry.get(
+        "/v1/sample-points", params={"near": "28.4,118.2", "cursor": "e30"}, headers=headers
+    )
+    assert response.status_code == 400
+
+
+async def test_delta_sync_returns_deleted_points_as_tombstones(registry, db):
+    world = await make_world(db)
+    since = datetime.now(UTC)
+    created = (
+        await registry.post("/v1/sample-points", json=_body(world), headers=auth(world.admin))
+    ).json()
+    retired = await make_sample_point(
+        db, region=world.region, point_type=world.point_type, division=world.grid, unit=world.unit
+    )
+    await registry.patch(
+        f"/v1/sample-points/{retired.id}", json={"status": "retired"}, headers=auth(world.admin)
+    )
+    await registry.delete(f"/v1/sample-points/{created['id']}", headers=auth(world.admin))
+    changes = await _all_pages(
+        registry, world.inspector, {"updated_since": since.isoformat(), "limit": 1}
+    )
+    by_id = {p["id"]: p for p in changes}
+    assert set(by_id) == {created["id"], str(retired.id)}
+    assert by_id[created["id"]]["deleted"] is True
+    assert by_id[str(retired.id)]["deleted"] is False
+    assert by_id[str(retired.id)]["status"] == "retired"
+    stamps = [p["updated_at"] for p in changes]
+    assert stamps == sorted(stamps)
+    live = await _all_pages(registry, world.inspector, {})
+    assert created["id"] not in {p["id"] for p in live}
+
+
+async def test_default_list_is_paged_by_code_without_gaps(registry, db):
+    world = await make_world(db)
+    for index in range(7):
+        await make_sample_point(
+            db,
+            region=world.region,
+            point_type=world.point_type,
+            division=world.grid,
+            unit=world.unit,
+            code=f"P-{index:02d}",
+        )
+    pages = await _all_pages(registry, world.leader, {"limit": 3})
+    codes = [p["code"] for p in pages]
+    assert codes == sorted(codes) and len(codes) == len(set(codes)) == 8
+    over = await registry.get(
+        "/v1/sample-points", params={"limit": 501}, headers=auth(world.leader)
+    )
+    assert over.status_code == 422
+
+
+async def test_service_callers_read_points_of_the_named_region(registry, db):
+    world = await make_world(db)
+    response = await registry.get(
+        f"/v1/sample-points/{world.point.id}", headers=service_headers(world.region.id)
+    )
+    assert response.status_code == 200
+    other = await make_region(db)
+    response = await registry.get(
+        f"/v1/sample-points/{world.point.id}", headers=service_headers(other.id)
+    )
+    assert response.status_code == 404
