@@ -1,0 +1,118 @@
+"""The region's calendar. Weekends are non-working unless listed as ``workday`` (调休);
+listed ``holiday`` dates are non-working; every other date is a working day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry.calendar.schemas import CalendarDayItem
+from shared.errors import BadRequest, NotFound, Unprocessable
+from shared.models import CalendarDay, Region
+from shared.pagination import decode_cursor, encode_cursor
+
+
+async def default_range(session: AsyncSession, region_id: uuid.UUID) -> tuple[dt.date, dt.date]:
+    """The current year in the region's time zone."""
+    timezone = await session.scalar(select(Region.timezone).where(Region.id == region_id))
+    year = dt.datetime.now(ZoneInfo(timezone or "Asia/Shanghai")).year
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+async def list_days(
+    session: AsyncSession,
+    *,
+    region_id: uuid.UUID,
+    from_date: dt.date | None,
+    to_date: dt.date | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[CalendarDay], str | None]:
+    if from_date is None or to_date is None:
+        first, last = await default_range(session, region_id)
+        from_date, to_date = from_date or first, to_date or last
+    if from_date > to_date:
+        raise Unprocessable(
+            "`from` must not be after `to`.",
+            errors=[{"loc": ["query", "to"], "msg": "before `from`"}],
+        )
+    stmt = select(CalendarDay).where(
+        CalendarDay.region_id == region_id,
+        CalendarDay.day >= from_date,
+        CalendarDay.day <= to_date,
+    )
+    # keyset_page does not decode dates from a cursor, so this list pages itself.
+    after = decode_cursor(cursor, size=1)
+    if after is not None:
+        try:
+            stmt = stmt.where(CalendarDay.day > dt.date.fromisoformat(str(after[0])))
+        except ValueError as exc:
+            raise BadRequest(
+                "The cursor is not valid for this list; start again without it."
+            ) from exc
+    rows = list(await session.scalars(stmt.order_by(CalendarDay.day).limit(limit + 1)))
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, encode_cursor([rows[-1].day.isoformat()])
+    return rows, None
+
+
+def check_day(day: dt.date, kind: str, loc: list) -> list[dict]:
+    if kind == "workday" and day.weekday() < 5:
+        return [{"loc": loc, "msg": "a make-up workday must be a Saturday or Sunday"}]
+    return []
+
+
+async def upsert_days(
+    session: AsyncSession, *, region_id: uuid.UUID, days: Sequence[CalendarDayItem]
+) -> list[CalendarDay]:
+    stmt = insert(CalendarDay).values(
+        [{"region_id": region_id, "day": d.date, "kind": d.kind, "name": d.name} for d in days]
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[CalendarDay.region_id, CalendarDay.day],
+        set_={"kind": stmt.excluded.kind, "name": stmt.excluded.name, "updated_at": func.now()},
+    ).returning(CalendarDay)
+    rows = await session.scalars(stmt, execution_options={"populate_existing": True})
+    return sorted(rows, key=lambda r: r.day)
+
+
+async def put_day(
+    session: AsyncSession, *, region_id: uuid.UUID, day: dt.date, kind: str, name: str
+) -> CalendarDay:
+    errors = check_day(day, kind, ["body", "kind"])
+    if errors:
+        raise Unprocessable("Only a weekend day can be a make-up workday.", errors=errors)
+    (row,) = await upsert_days(
+        session, region_id=region_id, days=[CalendarDayItem(date=day, kind=kind, name=name)]
+    )
+    return row
+
+
+async def put_many(
+    session: AsyncSession, *, region_id: uuid.UUID, days: Sequence[CalendarDayItem]
+) -> list[CalendarDay]:
+    errors: list[dict] = []
+    seen: set[dt.date] = set()
+    for index, item in enumerate(days):
+        if item.date in seen:
+            errors.append({"loc": ["body", "days", index, "date"], "msg": "listed twice"})
+        seen.add(item.date)
+        errors += check_day(item.date, item.kind, ["body", "days", index, "kind"])
+    if errors:
+        raise Unprocessable("Some days are not valid; nothing was saved.", errors=errors)
+    return await upsert_days(session, region_id=region_id, days=days)
+
+
+async def delete_day(session: AsyncSession, *, region_id: uuid.UUID, day: dt.date) -> None:
+    result = await session.execute(
+        delete(CalendarDay).where(CalendarDay.region_id == region_id, CalendarDay.day == day)
+    )
+    if result.rowcount == 0:
+        raise NotFound("That date is not listed in the calendar.")
