@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-from shared.app import create_app
+from fastapi import FastAPI
 
+from reporting.accountability.daily import start_daily_run, stop_daily_run
 from reporting.routers import ROUTERS
 from reporting.settings import ReportingSettings
+from shared.app import create_app
+
+
+async def on_startup(app: FastAPI) -> None:
+    await start_daily_run(app)
+
+
+async def on_shutdown(app: FastAPI) -> None:
+    await stop_daily_run(app)
+
 
 app = create_app(
     service="reporting",
     title="Chuangwei reporting",
-    description="Chuangwei reporting service. Errors are RFC 9457 problem details.",
+    description=(
+        "Chuangwei reporting service: unit performance, coverage, patrol quotas, chiefs, "
+        "overview and overdue reports (JSON, CSV, XLSX) and accountability (red/black lists, "
+        "notices). Reads the registry and inspections tables read-only. "
+        "Errors are RFC 9457 problem details."
+    ),
     settings_factory=ReportingSettings,
     routers=ROUTERS,
+    on_startup=on_startup,
+    on_shutdown=on_shutdown,
 )

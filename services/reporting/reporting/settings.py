@@ -1,9 +1,44 @@
-"""Reporting settings: the shared ``CW_*`` part plus what only reporting needs."""
+"""Reporting settings: the shared ``CW_*`` part plus what only reporting needs.
+
+Service-specific variables carry the ``REPORTING_`` prefix.
+"""
 
 from __future__ import annotations
+
+from pydantic import AliasChoices, Field
 
 from shared.settings import CommonSettings
 
 
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(f"REPORTING_{name}")
+
+
 class ReportingSettings(CommonSettings):
-    pass
+    daily_run_enabled: bool | None = Field(
+        default=None,
+        validation_alias=_env("DAILY_RUN_ENABLED"),
+        description=(
+            "Run the accountability rules once a day inside the service. "
+            "Unset means on, except with CW_ENV=test (tests switch it on explicitly)."
+        ),
+    )
+    daily_run_hour: int = Field(
+        default=1,
+        ge=0,
+        le=23,
+        validation_alias=_env("DAILY_RUN_HOUR"),
+        description="Local hour (region time zone) from which the day's run may happen.",
+    )
+    daily_check_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        validation_alias=_env("DAILY_CHECK_SECONDS"),
+        description="How often each replica checks whether today's run is still to do.",
+    )
+
+    @property
+    def daily_run_active(self) -> bool:
+        if self.daily_run_enabled is None:
+            return self.env != "test"
+        return self.daily_run_enabled

@@ -1,7 +1,305 @@
-"""reports endpoints."""
+"""Reports (SPEC §8): units, coverage, inspectors, chiefs, overview, overdue — JSON, CSV or XLSX."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
+
+from reporting.report_settings.service import load_settings
+from reporting.reports import service
+from reporting.reports.access import (
+    ChiefsReader,
+    CoverageReader,
+    InspectorsReader,
+    OverdueReader,
+    OverviewReader,
+    Reader,
+    UnitsReader,
+)
+from reporting.reports.export import Column, Format, render
+from reporting.reports.period import PERIOD_RULES, Period, resolve_period
+from reporting.reports.schemas import UnitsReportRead
+from reporting.reports.sql import DEFINITIONS
+from shared.db import SessionDep
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+FromParam = Annotated[
+    str | None,
+    Query(alias="from", description="Start: a local date (YYYY-MM-DD) or an RFC 3339 datetime."),
+]
+ToParam = Annotated[
+    str | None,
+    Query(description="End: a local date (inclusive) or an RFC 3339 datetime (exclusive)."),
+]
+MonthParam = Annotated[
+    str | None, Query(description="A calendar month YYYY-MM in the region's time zone.")
+]
+FormatParam = Annotated[
+    Format, Query(alias="format", description="json (default), csv or xlsx: the same rows.")
+]
+LanguageHeader = Annotated[
+    str | None,
+    Header(alias="Accept-Language", description="zh* → Chinese column headings in CSV/XLSX."),
+]
+
+COMMON = f"""
+
+**Period.** {PERIOD_RULES}
+
+**Formats.** `?format=csv` and `?format=xlsx` return the same rows as the JSON `items`
+(rates as their value), with Chinese column headings when `Accept-Language` prefers `zh*`.
+Reports are not paginated: a region's rows come in one answer.
+"""
+
+
+def _period(reader: Reader, from_: str | None, to: str | None, month: str | None) -> Period:
+    return resolve_period(from_=from_, to=to, month=month, tz=reader.tz, now=datetime.now(UTC))
+
+
+def _head(period: Period, now: datetime) -> dict[str, Any]:
+    return {"period": period.describe(), "generated_at": now.isoformat()}
+
+
+def _export(
+    fmt: Format,
+    name: str,
+    period: Period,
+    columns: list[Column],
+    rows: list[dict[str, Any]],
+    language: str | None,
+) -> Response:
+    return render(
+        fmt,
+        columns=columns,
+        rows=rows,
+        accept_language=language,
+        filename=f"{name}-{period.slug}",
+        sheet=name,
+    )
+
+
+@router.get(
+    "/units",
+    response_model=UnitsReportRead,
+    summary="Per-unit counters, rates, score, grade and rank",
+    description=(
+        "Per responsible unit, the digital-urban-management counters of the period, "
+        "rates with numerator and denominator, composite score, grade and rank. "
+        "admin and leader see every unit; a unit account sees only its own row "
+        "(its rank is still among all units). Units without cases are listed with zeros.\n\n"
+        + DEFINITIONS
+        + COMMON
+    ),
+)
+async def units_report(
+    reader: UnitsReader,
+    session: SessionDep,
+    from_: FromParam = None,
+    to: ToParam = None,
+    month: MonthParam = None,
+    fmt: FormatParam = "json",
+    language: LanguageHeader = None,
+) -> Any:
+    """Per-unit counters, rates, composite score, grade and rank for the period."""
+    now = datetime.now(UTC)
+    period = _period(reader, from_, to, month)
+    settings = await load_settings(session, reader.region_id)
+    items = await service.units_report(session, reader.region_id, period, now, settings)
+    if reader.own_unit is not None:
+        items = [r for r in items if r["unit_id"] == reader.own_unit]
+    for row in items:
+        row.pop("late_case_ids", None)
+    if fmt != "json":
+        rows = [service.flat(r) for r in items]
+        return _export(fmt, "units", period, service.UNIT_COLUMNS, rows, language)
+    return {
+        **_head(period, now),
+        "weights": settings.score_weights,
+        "min_cases": settings.min_cases,
+        "items": items,
+    }
+
+
+@router.get(
+    "/coverage",
+    description=(
+        "Per active sample point: `inspections` (valid inspections finished in the period), "
+        "`last_inspected_at` (latest valid inspection before *as-of* = end of period or now), "
+        "`next_due_at` = last inspection + the point type's `visit_every_days` "
+        "(`null` = never inspected, due now), the latest `latest_score`/`latest_passed`, "
+        "`open_cases` (cases of the point reported/assigned/returned/rectified now) and "
+        "`blind_spot` (never inspected, or `next_due_at` before *as-of*). `blind_spots` lists "
+        "those points with `days_overdue`; `grids` gives per grid (the point's division) the "
+        "share of its points visited on time (not blind spots). Unit accounts see only their "
+        "unit's points; admin, leader and inspectors see all. Exports carry the point rows."
+        + COMMON
+    ),
+)
+async def coverage_report(
+    reader: CoverageReader,
+    session: SessionDep,
+    from_: FromParam = None,
+    to: ToParam = None,
+    month: MonthParam = None,
+    fmt: FormatParam = "json",
+    language: LanguageHeader = None,
+) -> Any:
+    """Inspection coverage per sample point, blind spots and per-grid on-time share."""
+    now = datetime.now(UTC)
+    period = _period(reader, from_, to, month)
+    report = await service.coverage_report(
+        session, reader.region_id, period, now, unit_id=reader.own_unit
+    )
+    if fmt != "json":
+        return _export(fmt, "coverage", period, service.COVERAGE_COLUMNS, report["items"], language)
+    return {**_head(period, now), **report}
+
+
+@router.get(
+    "/inspectors",
+    description=(
+        "Per patrol member (role inspector; inactive ones only when they have figures): "
+        "`inspections` (valid, finished in the period), `cases_reported` (cases they reported "
+        "in the period), `valid_cases` (of those, not cancelled), and the weekly quota "
+        "(`/v1/reports/inspector-quota`, default ≥ 1 facility and ≥ 3 hygiene valid cases a "
+        "week). A case is a **facility** case when the checklist item it was raised on carries "
+        "one of the quota's `facility_tags` (default `facility`) or its category code is in "
+        "`facility_category_codes`; every other valid case is **hygiene**. Weeks are local "
+        "Monday–Sunday weeks whose Monday falls in the period, counted in full; `weekly` lists "
+        "them with `complete` (the week has ended). `quota_met` is true when every complete "
+        "week met the quota, `null` when no week is complete yet. admin and leader see "
+        "everyone; an inspector sees only their own row; unit accounts 403." + COMMON
+    ),
+)
+async def inspectors_report(
+    reader: InspectorsReader,
+    session: SessionDep,
+    from_: FromParam = None,
+    to: ToParam = None,
+    month: MonthParam = None,
+    fmt: FormatParam = "json",
+    language: LanguageHeader = None,
+) -> Any:
+    """Per patrol member: inspections, cases reported, valid cases and the weekly quota."""
+    now = datetime.now(UTC)
+    period = _period(reader, from_, to, month)
+    settings = await load_settings(session, reader.region_id)
+    person = reader.person_id if reader.role == "inspector" else None
+    items = await service.inspectors_report(
+        session, reader.region_id, period, now, settings, person_id=person
+    )
+    if fmt != "json":
+        return _export(fmt, "inspectors", period, service.INSPECTOR_COLUMNS, items, language)
+    quota = {k: settings.inspector_quota[k] for k in ("facility", "hygiene")}
+    return {**_head(period, now), "quota": quota, "items": items}
+
+
+@router.get(
+    "/chiefs",
+    description=(
+        "Per area (片长), grid (网格长) and road (路长) chief. Patch: for area and grid chiefs "
+        "every case whose division (the case's own, else its sample point's) lies in the "
+        "chief's division subtree (`divisions.path` prefix); for road chiefs every case whose "
+        "address (the case's own, else its sample point's) contains the `road_name`. "
+        "`cases` = not-cancelled cases of the patch reported in the period; `open`, "
+        "`overdue`, `due`, `closed` and `closure_rate` = closed / due as in the units report. "
+        "admin and leader see every chief; an inspector only the chief rows that are theirs; "
+        "unit accounts 403." + COMMON
+    ),
+)
+async def chiefs_report(
+    reader: ChiefsReader,
+    session: SessionDep,
+    from_: FromParam = None,
+    to: ToParam = None,
+    month: MonthParam = None,
+    fmt: FormatParam = "json",
+    language: LanguageHeader = None,
+) -> Any:
+    """Per area, grid and road chief: cases in their patch, open, overdue and closure rate."""
+    now = datetime.now(UTC)
+    period = _period(reader, from_, to, month)
+    person = reader.person_id if reader.role == "inspector" else None
+    items = await service.chiefs_report(session, reader.region_id, period, now, person_id=person)
+    if fmt != "json":
+        rows = [service.flat(r) for r in items]
+        return _export(fmt, "chiefs", period, service.CHIEF_COLUMNS, rows, language)
+    return {**_head(period, now), "items": items}
+
+
+@router.get(
+    "/overview",
+    description=(
+        "Region totals for the period: cases reported / valid / cancelled (reported in the "
+        "period), dispatched (distinct cases with a dispatch event in it), closed and closed "
+        "on time (closed in it), `open_now` and `overdue_now` (at the time of the request), "
+        "inspections, passed, `average_score`, `pass_rate`. Groups by category, point type, "
+        "source and severity count the cases reported in the period with their current "
+        "status. `weekly` gives per local week (Monday) cases reported, cases closed and "
+        "inspections. `epidemic` gives, over the period's inspections that recorded each "
+        "check, the share with health codes checked, temperatures taken and masks worn. "
+        "Unit accounts see only their unit's cases and inspections. Exports flatten the "
+        "sections into one table (`section`, `key`, `name`, counts, value/numerator/"
+        "denominator)." + COMMON
+    ),
+)
+async def overview_report(
+    reader: OverviewReader,
+    session: SessionDep,
+    from_: FromParam = None,
+    to: ToParam = None,
+    month: MonthParam = None,
+    fmt: FormatParam = "json",
+    language: LanguageHeader = None,
+) -> Any:
+    """Totals, groups by category/point type/source/severity, weekly trend, epidemic checks."""
+    now = datetime.now(UTC)
+    period = _period(reader, from_, to, month)
+    report = await service.overview_report(
+        session, reader.region_id, period, now, unit_id=reader.own_unit
+    )
+    if fmt != "json":
+        rows = service.overview_rows(report)
+        return _export(fmt, "overview", period, service.OVERVIEW_COLUMNS, rows, language)
+    return {**_head(period, now), **report}
+
+
+@router.get(
+    "/overdue",
+    description=(
+        "Cases overdue now (status `assigned`, `due_at` passed), oldest deadline first, with "
+        "unit, sample point and `hours_overdue` (one decimal). Without `from`/`to`/`month` "
+        "every overdue case is listed; with them, only cases whose `due_at` falls in that "
+        "period. Unit accounts see only their own cases." + COMMON
+    ),
+)
+async def overdue_report(
+    reader: OverdueReader,
+    session: SessionDep,
+    from_: FromParam = None,
+    to: ToParam = None,
+    month: MonthParam = None,
+    fmt: FormatParam = "json",
+    language: LanguageHeader = None,
+) -> Any:
+    """Open overdue cases with their unit and hours overdue."""
+    now = datetime.now(UTC)
+    period = _period(reader, from_, to, month)
+    explicit = from_ is not None or to is not None or month is not None
+    items = await service.overdue_report(
+        session,
+        reader.region_id,
+        period,
+        now,
+        unit_id=reader.own_unit,
+        due_in_period=explicit,
+    )
+    if fmt != "json":
+        return _export(fmt, "overdue", period, service.OVERDUE_COLUMNS, items, language)
+    head = _head(period, now)
+    head["period"]["applied"] = explicit
+    return {**head, "items": items}

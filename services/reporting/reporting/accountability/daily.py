@@ -1,0 +1,120 @@
+"""The daily accountability run, once per region and local day even with several replicas.
+
+Every replica wakes every ``REPORTING_DAILY_CHECK_SECONDS``. For each region whose
+local time has reached ``REPORTING_DAILY_RUN_HOUR`` it opens a transaction, tries
+the region's advisory lock (``pg_try_advisory_xact_lock``: a replica that does not
+get it skips the region this time), checks ``accountability_runs`` for a daily
+run started on the same local day, and only then applies the rules to the last
+complete month. The lock is held until the run's row is committed, so the next
+replica to get it sees that row and does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import structlog
+from fastapi import FastAPI
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from reporting.accountability.service import apply_rules, lock_region
+from reporting.reports.period import shift_month
+from shared.models import Region
+
+log = structlog.get_logger("chuangwei.reporting.daily")
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Shanghai")
+
+
+async def run_region_if_due(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    region_id: uuid.UUID,
+    tz: ZoneInfo,
+    *,
+    run_hour: int,
+    now: datetime,
+) -> uuid.UUID | None:
+    """Today's run for one region, if it is time and nobody did it; the new run's id or None."""
+    local = now.astimezone(tz)
+    if local.hour < run_hour:
+        return None
+    async with sessionmaker() as session, session.begin():
+        if not await lock_region(session, region_id, wait=False):
+            return None
+        done = await session.scalar(
+            text(
+                """
+                SELECT 1 FROM accountability_runs
+                WHERE region_id = :rid AND trigger = 'daily'
+                  AND (started_at AT TIME ZONE :tz)::date = :today
+                LIMIT 1
+                """
+            ),
+            {"rid": region_id, "tz": tz.key, "today": local.date()},
+        )
+        if done:
+            return None
+        month = shift_month(f"{local.year:04d}-{local.month:02d}", -1)
+        run, _, _ = await apply_rules(
+            session, region_id, month, tz, trigger="daily", actor_id=None, now=now
+        )
+        log.info("daily_run", region_id=str(region_id), period=month, notices=run.notices_created)
+        return run.id
+
+
+async def daily_tick(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    run_hour: int,
+    now: datetime | None = None,
+) -> list[uuid.UUID]:
+    """One pass over every region; the ids of the runs this replica made."""
+    now = now or datetime.now(UTC)
+    async with sessionmaker() as session:
+        regions = (await session.execute(select(Region.id, Region.timezone))).all()
+    made = []
+    for region_id, timezone in regions:
+        try:
+            run_id = await run_region_if_due(
+                sessionmaker, region_id, _zone(timezone), run_hour=run_hour, now=now
+            )
+        except Exception:  # one region's failure must not stop the others
+            log.exception("daily_run_failed", region_id=str(region_id))
+            continue
+        if run_id is not None:
+            made.append(run_id)
+    return made
+
+
+async def _loop(app: FastAPI) -> None:
+    settings = app.state.settings
+    while True:
+        try:
+            await daily_tick(app.state.sessionmaker, run_hour=settings.daily_run_hour)
+        except Exception:  # the database may be away; try again next time
+            log.exception("daily_tick_failed")
+        await asyncio.sleep(settings.daily_check_seconds)
+
+
+async def start_daily_run(app: FastAPI) -> None:
+    if app.state.settings.daily_run_active:
+        app.state.daily_task = asyncio.create_task(_loop(app), name="reporting-daily-run")
+
+
+async def stop_daily_run(app: FastAPI) -> None:
+    task = getattr(app.state, "daily_task", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        app.state.daily_task = None

@@ -1,0 +1,60 @@
+"""SQL fragments that define which cases count, shared by the units, chiefs and accountability figures.
+
+Parameters: ``:s`` and ``:e`` are the period's bounds (half-open), ``:asof`` is
+``min(:e, now)`` — the moment state-like figures (open, overdue) are taken at,
+and the latest moment a deadline can already have passed.
+A case's unit is ``cases.unit_id`` (the unit it is, or was last, dispatched to).
+"""
+
+from __future__ import annotations
+
+# A unit holds the case: dispatched and not returned, cancelled or parked.
+HELD = "c.status IN ('assigned', 'rectified', 'closed')"
+
+# 应结案: deadline inside the period (and already passed), or an earlier deadline
+# while the case was still unclosed when the period began (carried-over overdue).
+DUE = (
+    f"({HELD} AND c.due_at < :asof"
+    " AND (c.due_at >= :s OR c.closed_at IS NULL OR c.closed_at >= :s))"
+)
+# 结案 / 按期结案: due cases closed before the period's end (early closures count
+# in the month of their deadline, so numerator ⊆ denominator).
+CLOSED = f"({DUE} AND c.closed_at < :e)"
+CLOSED_ON_TIME = f"({CLOSED} AND c.closed_on_time IS TRUE)"
+
+# 待处置: held by the unit at ``:asof`` — dispatched before it, not closed before it.
+OPEN = (
+    f"({HELD} AND coalesce(c.dispatched_at, c.reported_at) < :asof"
+    " AND (c.closed_at IS NULL OR c.closed_at >= :asof))"
+)
+# 超期未处置: open and past the deadline, unless an on-time rectification is
+# only waiting for verification.
+OVERDUE = (
+    f"({OPEN} AND c.due_at < :asof AND (c.status = 'assigned'"
+    " OR c.last_rectified_at IS NULL OR c.last_rectified_at > c.due_at"
+    " OR c.last_rectified_at >= :asof))"
+)
+
+DEFINITIONS = """\
+**Which cases count** (period = `[from, to)`; *as-of* = the end of the period, or now if that is sooner; a case belongs to `cases.unit_id`, the unit it is or was last dispatched to; cancelled cases never count):
+
+| figure | 中文 | definition |
+|---|---|---|
+| `assigned` | 派遣数 | distinct cases with a `dispatch` event to the unit in the period |
+| `rectified` | 处置数 | `rectify` events by the unit in the period (each handling counts, so a rework handled again counts twice) |
+| `rectified_on_time` | 按期处置数 | of those, events at or before the case's `due_at` (a rectification exactly at the deadline is on time) |
+| `rectified_late` | 超期处置数 | of those, events after `due_at` |
+| `rework` | 返工数 | `reject` events (failed verification) on the unit's cases in the period |
+| `returned` | 回退数 | `return` events by the unit in the period |
+| `extended` | 延期数 | `extend` events on the unit's cases in the period |
+| `parked` | 挂账数 | `park` events on the unit's cases in the period |
+| `open` | 待处置数 | cases held by the unit (assigned/rectified/closed, i.e. not returned, parked or cancelled) dispatched before *as-of* and not closed before it |
+| `overdue_open` | 超期未处置数 | open cases whose `due_at` is before *as-of*, except those whose last rectification came on time and only awaits verification |
+| `due` | 应结案数 | held cases whose `due_at` falls in the period and before *as-of*, plus held cases with an earlier `due_at` that were still unclosed when the period began |
+| `closed` | 结案数 | due cases closed before the end of the period (an early closure counts in the month of its deadline) |
+| `closed_on_time` | 按期结案数 | closed cases with `closed_on_time` (last rectification at or before `due_at`; SPEC §6.3) |
+
+Rates carry `{value, numerator, denominator}`, `value` rounded to 4 places and `null` when the denominator is 0: `closure_rate = closed / due`, `on_time_rate = closed_on_time / due`, `rework_rate = rework / rectified`.
+
+**Score** (0–100) = 100 × Σ weightₖ·componentₖ / Σ weights, with components `closure_rate`, `on_time_rate`, `1 − min(1, rework_rate)` (1 when nothing was rectified) and `volume_points / 10`. `volume_points` is the 案件量分值 (CJ/T 292 style, banded, max 10): the points of the first band (highest `min_due` first) whose `min_due` ≤ `due`; default bands due ≥ 20 → 10, ≥ 10 → 8, ≥ 5 → 6, ≥ 1 → 4, 0 → 0. Weights and bands: `/v1/reports/score-weights`. A unit with `due = 0` has no score. Grade: A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, E < 40. `rank` orders units with `due ≥ min_cases` by score (ties share a rank, 1, 1, 3); others are listed with `rank: null`, `ranked: false`. Rows: ranked units by rank, then the rest by unit code.
+"""
