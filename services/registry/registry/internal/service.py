@@ -30,8 +30,8 @@ _REGION_PARTS = """
                                    FILTER (WHERE cd.kind = 'workday'), '[]'))
        FROM calendar_days cd
       WHERE cd.region_id = r.id
-        AND cd.day BETWEEN (now() AT TIME ZONE r.timezone)::date - :days_back
-                       AND (now() AT TIME ZONE r.timezone)::date + :days_ahead) AS calendar
+        AND cd.day BETWEEN (now() AT TIME ZONE r.timezone)::date - CAST(:days_back AS integer)
+                       AND (now() AT TIME ZONE r.timezone)::date + CAST(:days_ahead AS integer)) AS calendar
 """
 
 _POINT_CONTEXT = text(

@@ -191,6 +191,13 @@ def parse_rows(table: list[list[Any]]) -> tuple[list[Row], list[dict[str, Any]]]
     return rows, errors
 
 
+def _same(old: Any, new: Any) -> bool:
+    """Equal, with coordinates equal within 1e-9° (0.1 mm): spreadsheets keep 15 digits."""
+    if isinstance(old, float) and isinstance(new, float):
+        return math.isclose(old, new, rel_tol=0, abs_tol=1e-9)
+    return old == new
+
+
 def _codes(values: set[str]):
     return any_(cast(literal(sorted(values)), ARRAY(String)))
 
@@ -290,7 +297,7 @@ async def import_points(
             )
             inserted += 1
             continue
-        changes = {k: v for k, v in values.items() if getattr(point, k) != v}
+        changes = {k: v for k, v in values.items() if not _same(getattr(point, k), v)}
         if point.deleted_at is not None:
             changes["deleted_at"] = None  # re-importing a deleted code restores the point
         if not changes:
