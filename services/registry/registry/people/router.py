@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request, Response, status
 
 from registry.people import service
-from registry.people.dependencies import Me, PeopleReader, VisiblePerson
+from registry.people.dependencies import Me, PeopleReader, VisiblePerson, load_person
 from registry.people.schemas import (
     PasswordSet,
     PersonCreate,
@@ -93,15 +93,16 @@ async def update_person(
 
 @router.post("/{person_id}/password", status_code=status.HTTP_204_NO_CONTENT)
 async def set_password(
+    person_id: uuid.UUID,
     principal: CurrentUser,
     body: PasswordSet,
-    person: VisiblePerson,
     session: SessionDep,
     request: Request,
 ) -> None:
     """Set a password (min 8 characters): admins for anyone in the region, anyone else for themselves; changing one's own password needs `current_password`."""
-    if principal.role != "admin" and principal.person_id != person.id:
+    if principal.role != "admin" and principal.person_id != person_id:
         raise Forbidden("Only admins set other people's passwords.")
+    person = await load_person(session, principal.region_id, person_id)
     check_if_match(request, person.version)
     await service.set_password(
         session,
