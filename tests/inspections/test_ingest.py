@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
+import httpx
 from sqlalchemy import func, select
 
+from inspections.ingest.registry import ContextCache
+from shared.http_client import ServiceClient
 from shared.models import Case, CaseEvent, Inspection, InspectionResult
 from tests.factories import (
     auth,
@@ -229,7 +233,9 @@ async def test_the_same_body_again_is_200_another_body_409(inspections, db):
     # The same visit with its times written in another offset is the same body.
     shifted = dict(body)
     shifted["finished_at"] = (
-        datetime.fromisoformat(body["finished_at"]).astimezone(timedelta(hours=8)).isoformat()
+        datetime.fromisoformat(body["finished_at"])
+        .astimezone(timezone(timedelta(hours=8)))
+        .isoformat()
     )
     again = await inspections.post("/v1/inspections", json=shifted, headers=auth(world.inspector))
     assert again.status_code == 200
@@ -442,3 +448,58 @@ async def test_list_filters_and_pages(inspections, db):
     assert page2.json()["next_cursor"] is None
     bad = await inspections.get("/v1/inspections", params={"limit": 501}, headers=auth(world.admin))
     assert bad.status_code == 422
+
+
+class _CountingTransport(httpx.ASGITransport):
+    """The in-process registry, counting the requests that reach it."""
+
+    def __init__(self, app) -> None:
+        super().__init__(app=app)
+        self.requests = 0
+
+    async def handle_async_request(self, request):
+        self.requests += 1
+        return await super().handle_async_request(request)
+
+
+async def test_a_burst_for_one_point_asks_the_registry_once(
+    inspections, inspections_app, registry_app, db
+):
+    world = await make_world(db)
+    transport = _CountingTransport(registry_app)
+    real = inspections_app.state.registry_client
+    inspections_app.state.registry_client = ServiceClient(
+        "http://registry",
+        service_token=inspections_app.state.settings.service_token,
+        transport=transport,
+    )
+    try:
+        responses = await asyncio.gather(
+            *[
+                inspections.post(
+                    "/v1/inspections", json=inspection_body(world), headers=auth(world.inspector)
+                )
+                for _ in range(20)
+            ]
+        )
+    finally:
+        await inspections_app.state.registry_client.aclose()
+        inspections_app.state.registry_client = real
+    assert {r.status_code for r in responses} == {201}
+    assert transport.requests == 1
+
+
+def test_the_context_cache_is_bounded_and_expires():
+    cache = ContextCache(ttl=60, max_size=2)
+    keys = [(uuid.uuid4(), uuid.uuid4(), 1) for _ in range(3)]
+    for key in keys:
+        cache.put(key, {"k": str(key)})
+    assert cache.get(keys[0]) is None  # evicted, least recently used
+    assert cache.get(keys[2]) == {"k": str(keys[2])}
+    short = ContextCache(ttl=0.01, max_size=2)
+    short.put(keys[0], {"k": 1})
+    time.sleep(0.02)
+    assert short.get(keys[0]) is None  # expired
+    disabled = ContextCache(ttl=0, max_size=2)
+    disabled.put(keys[0], {"k": 1})
+    assert disabled.get(keys[0]) is None

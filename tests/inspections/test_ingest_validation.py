@@ -182,7 +182,7 @@ async def test_grade_and_deduction_rules(inspections, db):
     body["results"][1] = {"item_code": "M-02", "outcome": "na", "grade": 5}
     body["results"].append({"item_code": "M-03", "outcome": "pass"})
     errors = await _post_invalid(inspections, world, body)
-    assert _locs(errors) == ["body.results", "body.results", "body.results.4.item_code"]
+    assert _locs(errors) == ["body.results.0", "body.results.1", "body.results.4.item_code"]
     await _nothing_stored(db, world)
 
 

@@ -30,8 +30,11 @@ async def registry_unreachable(app):
 
 
 async def _inspection(db, inspection_id) -> Inspection:
-    db.expire_all()
-    return await db.scalar(select(Inspection).where(Inspection.id == uuid.UUID(inspection_id)))
+    return await db.scalar(
+        select(Inspection)
+        .where(Inspection.id == uuid.UUID(inspection_id))
+        .execution_options(populate_existing=True)
+    )
 
 
 async def test_registry_down_keeps_the_inspection_pending_then_finishes_it(

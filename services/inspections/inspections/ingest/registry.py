@@ -72,13 +72,22 @@ async def fetch_context(
     if (hit := cache.get(key)) is not None:
         return hit
     if (waiting := cache._inflight.get(key)) is not None:
-        return await asyncio.shield(waiting)
+        try:
+            return await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not waiting.cancelled() or (task is not None and task.cancelling()):
+                raise
+            # The request that was fetching for us went away; fetch ourselves.
     future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
     cache._inflight[key] = future
     try:
         value = await _fetch(
             app.state.registry_client, region_id, sample_point_id, checklist_version
         )
+    except asyncio.CancelledError:
+        future.cancel()
+        raise
     except BaseException as exc:
         future.set_exception(exc)
         future.exception()  # mark retrieved: no "never retrieved" warning without waiters
@@ -89,7 +98,8 @@ async def fetch_context(
             cache.put(key, value)
         return value
     finally:
-        cache._inflight.pop(key, None)
+        if cache._inflight.get(key) is future:
+            del cache._inflight[key]
 
 
 async def _fetch(
