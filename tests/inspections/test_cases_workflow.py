@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from shared.http_client import ServiceClient
 from shared.models import Case, CaseEvent
 from shared.workdays import DeadlineRules
 from tests.factories import World, auth, make_world, report_case, upload_photo
@@ -468,3 +471,50 @@ async def test_actions_need_a_valid_token(inspections, w: World) -> None:
     )
     assert response.status_code == 401
     assert (await inspections.get(f"/v1/cases/{case['id']}")).status_code == 401
+
+
+async def test_two_people_acting_at_once_cannot_both_win(inspections, w: World) -> None:
+    case = await assigned_case(inspections, w)
+    photo = await upload_photo(inspections, w.unit_user)
+    results = await asyncio.gather(
+        act(inspections, w.unit_user, case, "rectify", note="done", photo_ids=[str(photo)]),
+        act(inspections, w.admin, case, "park", note="later"),
+    )
+    assert sorted(r.status_code for r in results) == [200, 412]
+    winner = next(r.json() for r in results if r.status_code == 200)
+    after = (await inspections.get(f"/v1/cases/{case['id']}", headers=auth(w.admin))).json()
+    assert after["status"] == winner["status"] and after["version"] == case["version"] + 1
+    assert len(await events_of(inspections, w.admin, case)) == 3
+
+
+async def test_registry_outage_answers_503_and_saves_nothing(
+    inspections, inspections_app, w: World, db
+) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    working = inspections_app.state.registry_client
+    inspections_app.state.registry_client = ServiceClient(
+        f"http://127.0.0.1:{dead_port}", service_token="x", timeout=0.5, retries=0
+    )
+    inspections_app.state.deadline_rules_cache = {}
+    try:
+        case_id = str(uuid.uuid4())
+        response = await inspections.post(
+            "/v1/cases",
+            json={
+                "id": case_id,
+                "source": "expert",
+                "description": "x",
+                "severity": "normal",
+                "address": "x",
+                "unit_id": str(w.unit.id),
+            },
+            headers=auth(w.admin),
+        )
+        assert response.status_code == 503
+        assert response.headers["Retry-After"]
+    finally:
+        await inspections_app.state.registry_client.aclose()
+        inspections_app.state.registry_client = working
+    assert await db.get(Case, (w.region.id, uuid.UUID(case_id))) is None
