@@ -1,0 +1,113 @@
+"""Reporting as real processes: reports over HTTP, and the daily run with two replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import openpyxl
+from sqlalchemy import func, select
+
+from shared.embedded_db import REPO_ROOT
+from shared.models import AccountabilityRun
+from tests.e2e.conftest import _free_port
+from tests.factories import auth, make_world, report_case
+
+
+async def test_a_case_reported_over_http_shows_in_the_units_report(stack, db):
+    w = await make_world(db)
+    async with httpx.AsyncClient(base_url=stack.url("inspections")) as inspections:
+        case = await report_case(inspections, w.inspector, sample_point_id=str(w.point.id))
+    assert case["status"] == "assigned"
+    async with httpx.AsyncClient(base_url=stack.url("reporting")) as reporting:
+        mine = await reporting.get("/v1/reports/units", headers=auth(w.unit_user))
+        assert mine.status_code == 200, mine.text
+        [row] = mine.json()["items"]
+        assert (row["unit_id"], row["assigned"], row["open"], row["overdue_open"]) == (
+            str(w.unit.id),
+            1,
+            1,
+            0,
+        )
+        xlsx = await reporting.get(
+            "/v1/reports/units?format=xlsx",
+            headers={**auth(w.leader), "Accept-Language": "zh-CN"},
+        )
+        sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0][2] == "责任单位" and len(rows) == 3  # heading + both units
+
+
+def _start_replica(env: dict[str, str], port: int, log_name: str) -> subprocess.Popen:
+    log = open(REPO_ROOT / ".data" / log_name, "ab")  # noqa: SIM115
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "reporting.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def test_two_replicas_make_one_daily_run(database_url, db):
+    """Two reporting processes with the daily run on, checking every half second, race for
+    today's run of every region; each region gets exactly one."""
+    w = await make_world(db)
+    (REPO_ROOT / ".data").mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CW_ENV": "test",
+        "CW_LOG_LEVEL": "WARNING",
+        "REPORTING_DAILY_RUN_ENABLED": "1",
+        "REPORTING_DAILY_RUN_HOUR": "0",
+        "REPORTING_DAILY_CHECK_SECONDS": "0.5",
+    }
+    replicas = [_start_replica(env, _free_port(), f"e2e-reporting-replica{i}.log") for i in (1, 2)]
+
+    async def daily_runs() -> int:
+        return await db.scalar(
+            select(func.count()).where(
+                AccountabilityRun.region_id == w.region.id, AccountabilityRun.trigger == "daily"
+            )
+        )
+
+    try:
+        deadline = time.monotonic() + 60
+        while await daily_runs() == 0:
+            assert all(p.poll() is None for p in replicas), "a replica exited; see .data/"
+            assert time.monotonic() < deadline, "no daily run happened"
+            await asyncio.sleep(0.2)
+        # Let both replicas wake several more times: they must find today's run done.
+        await asyncio.sleep(3)
+        assert all(p.poll() is None for p in replicas)
+    finally:
+        for proc in replicas:
+            _stop(proc)
+    assert await daily_runs() == 1
