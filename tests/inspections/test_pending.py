@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from inspections.ingest.service import retry_pending
 from shared.http_client import ServiceClient
 from shared.models import Case, Inspection
-from tests.factories import auth, inspection_body, make_world
+from tests.factories import auth, inspection_body, make_world, upload_photo
 
 
 @asynccontextmanager
@@ -102,8 +102,10 @@ async def test_a_pending_inspection_the_registry_refuses_is_rejected(
 ):
     world = await make_world(db)
     unknown_point = inspection_body(world, sample_point_id=str(uuid.uuid4()))
+    photo = await upload_photo(inspections, world.inspector)
     wrong_items = inspection_body(world)
     wrong_items["results"][0]["item_code"] = "NOPE"
+    wrong_items["results"][1]["photo_ids"] = [str(photo)]
     async with registry_unreachable(inspections_app):
         for body in (unknown_point, wrong_items):
             r = await inspections.post("/v1/inspections", json=body, headers=auth(world.inspector))
@@ -123,6 +125,12 @@ async def test_a_pending_inspection_the_registry_refuses_is_rejected(
         select(func.count()).select_from(Case).where(Case.region_id == world.region.id)
     )
     assert cases == 0
+    # The corrected resubmission with the same photo is not taken for photo reuse.
+    corrected = inspection_body(world)
+    corrected["results"][0]["photo_ids"] = [str(photo)]
+    fixed = await inspections.post("/v1/inspections", json=corrected, headers=auth(world.inspector))
+    assert fixed.status_code == 201
+    assert fixed.json()["suspect_photos"] is False
     rejected = await inspections.get(
         "/v1/inspections", params={"validation": "rejected"}, headers=auth(world.admin)
     )

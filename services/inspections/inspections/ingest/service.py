@@ -32,7 +32,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from pydantic import ValidationError
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -691,6 +691,14 @@ async def _finish_pending(session: AsyncSession, app: FastAPI, inspection: Inspe
             errors=errors,
         )
         inspection.validated_at = utcnow()
+        # A rejected visit uses no photo: its corrected resubmission must not look like reuse.
+        await session.execute(
+            delete(PhotoLink).where(
+                PhotoLink.region_id == inspection.region_id,
+                PhotoLink.owner_kind == "inspection",
+                PhotoLink.owner_id == inspection.id,
+            )
+        )
         await session.flush()
         return True
     await finalize(session, inspection, body, ctx or {})
