@@ -1,0 +1,395 @@
+"""Coverage, inspectors, chiefs, overview and overdue reports, and the settings endpoints."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import openpyxl
+from sqlalchemy import update
+
+from shared.models import Case, Inspection
+from tests.factories import (
+    auth,
+    inspection_body,
+    make_chief,
+    make_division,
+    make_person,
+    make_sample_point,
+    make_world,
+    report_case,
+)
+from tests.reporting.helpers import act, drive_case, local
+
+
+def at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+async def inspect(inspections, db, w, point, finished: datetime, **overrides) -> dict:
+    """POST /v1/inspections now, then backdate its times (the API refuses visits > 30 days)."""
+    body = inspection_body(w, sample_point_id=str(point.id), **overrides)
+    response = await inspections.post("/v1/inspections", json=body, headers=auth(w.inspector))
+    assert response.status_code == 201, response.text
+    iid = uuid.UUID(body["id"])
+    await db.execute(
+        update(Inspection)
+        .where(Inspection.region_id == w.region.id, Inspection.id == iid)
+        .values(started_at=finished - timedelta(minutes=20), finished_at=finished)
+    )
+    await db.execute(
+        update(Case)
+        .where(Case.region_id == w.region.id, Case.inspection_id == iid)
+        .values(reported_at=finished)
+    )
+    await db.commit()
+    return response.json()
+
+
+async def test_coverage_blind_spots_grids_and_unit_scope(inspections, reporting, db):
+    w = await make_world(db)
+    p2 = await make_sample_point(
+        db, region=w.region, point_type=w.point_type, division=w.grid, unit=w.other_unit
+    )
+    grid2 = await make_division(db, region=w.region, level="grid", parent=w.community)
+    p5 = await make_sample_point(
+        db, region=w.region, point_type=w.point_type, division=grid2, unit=w.unit
+    )
+    await make_sample_point(
+        db,
+        region=w.region,
+        point_type=w.point_type,
+        division=w.grid,
+        unit=w.unit,
+        status="retired",
+    )
+    await inspect(inspections, db, w, w.point, local(10, 10))
+    low = [
+        {"item_code": i["code"], "outcome": "pass", "grade": 5 if i["code"] == "M-01" else 10}
+        for i in w.checklist.items
+    ]
+    await inspect(inspections, db, w, w.point, local(10, 28), results=low)
+    await inspect(
+        inspections,
+        db,
+        w,
+        p5,
+        local(10, 5),
+        epidemic={"health_code_checked": True, "temperature_checked": True, "masks_worn": False},
+    )
+    await report_case(inspections, w.inspector, sample_point_id=str(w.point.id))
+
+    response = await reporting.get("/v1/reports/coverage?month=2026-10", headers=auth(w.leader))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    points = {r["sample_point_id"]: r for r in body["items"]}
+    assert set(points) == {str(w.point.id), str(p2.id), str(p5.id)}  # retired point left out
+    market = points[str(w.point.id)]
+    assert market["inspections"] == 2
+    assert at(market["last_inspected_at"]) == local(10, 28)
+    assert at(market["next_due_at"]) == local(11, 4)  # + visit_every_days 7
+    assert (market["latest_score"], market["latest_passed"]) == (90.0, True)  # 45 of 50
+    assert (market["open_cases"], market["blind_spot"]) == (1, False)
+    never = points[str(p2.id)]
+    assert (never["inspections"], never["next_due_at"], never["blind_spot"]) == (0, None, True)
+    late = points[str(p5.id)]
+    assert at(late["next_due_at"]) == local(10, 12) and late["blind_spot"] is True
+    # From 10-12 12:00 to the end of the month (11-01 00:00 local): 19.5 days.
+    assert late["days_overdue"] == 19.5
+    assert {b["sample_point_id"] for b in body["blind_spots"]} == {str(p2.id), str(p5.id)}
+    grids = {g["grid_id"]: g for g in body["grids"]}
+    assert grids[str(w.grid.id)]["visited_on_time"] == {
+        "value": 0.5,
+        "numerator": 1,
+        "denominator": 2,
+    }
+    assert grids[str(grid2.id)]["visited_on_time"] == {
+        "value": 0.0,
+        "numerator": 0,
+        "denominator": 1,
+    }
+
+    mine = await reporting.get("/v1/reports/coverage?month=2026-10", headers=auth(w.unit_user))
+    assert {r["sample_point_id"] for r in mine.json()["items"]} == {str(w.point.id), str(p5.id)}
+
+    xlsx = await reporting.get(
+        "/v1/reports/coverage?month=2026-10&format=xlsx", headers=auth(w.inspector)
+    )
+    table = list(
+        openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True)
+    )
+    assert table[0][0] == "Sample point ID"
+    assert [(r[0], r[7], r[13]) for r in table[1:]] == [
+        (p["sample_point_id"], p["inspections"], p["blind_spot"]) for p in body["items"]
+    ]
+
+    overview = await reporting.get("/v1/reports/overview?month=2026-10", headers=auth(w.admin))
+    epidemic = overview.json()["epidemic"]
+    assert epidemic["health_code_checked"] == {"value": 1.0, "numerator": 3, "denominator": 3}
+    assert epidemic["masks_worn"] == {"value": 0.6667, "numerator": 2, "denominator": 3}
+    totals = overview.json()["totals"]
+    assert (totals["inspections"], totals["inspections_passed"]) == (3, 3)
+    assert totals["pass_rate"]["value"] == 1.0
+
+
+async def test_inspectors_quota_by_week_with_facility_tags(inspections, reporting, db):
+    w = await make_world(db)
+    idle = await make_person(db, region=w.region, role="inspector")
+    quota = await reporting.put(
+        "/v1/reports/inspector-quota",
+        # The default checklist tags M-03 "epidemic"; here that tag makes a facility case.
+        json={"facility": 1, "hygiene": 3, "facility_tags": ["epidemic"]},
+        headers=auth(w.admin),
+    )
+    assert quota.status_code == 200, quota.text
+
+    def cases(facility: int, hygiene: int) -> list[dict]:
+        codes = ["M-03"] * facility + ["M-01"] * hygiene
+        return [{"id": str(uuid.uuid4()), "item_code": c, "description": "问题"} for c in codes]
+
+    await inspect(inspections, db, w, w.point, local(10, 6), cases=cases(1, 3))  # week of 10-05
+    await inspect(inspections, db, w, w.point, local(10, 13), cases=cases(1, 2))  # week of 10-12
+    invalid = await report_case(inspections, w.inspector, description="重复上报")
+    await act(inspections, w.admin, invalid["id"], "cancel", note="无效")
+    await db.execute(
+        update(Case).where(Case.id == uuid.UUID(invalid["id"])).values(reported_at=local(10, 14))
+    )
+    await db.commit()
+
+    response = await reporting.get("/v1/reports/inspectors?month=2026-10", headers=auth(w.leader))
+    assert response.status_code == 200, response.text
+    rows = {r["person_id"]: r for r in response.json()["items"]}
+    assert set(rows) == {str(w.inspector.id), str(idle.id)}
+    me = rows[str(w.inspector.id)]
+    assert (me["inspections"], me["cases_reported"], me["valid_cases"]) == (2, 8, 7)
+    # October 2026 starts on a Thursday: the weeks of 10-05, 10-12, 10-19 and 10-26 count.
+    assert [w_["week_start_date"] for w_ in me["weekly"]] == [
+        "2026-10-05",
+        "2026-10-12",
+        "2026-10-19",
+        "2026-10-26",
+    ]
+    assert [(x["facility"], x["hygiene"], x["met"]) for x in me["weekly"]] == [
+        (1, 3, True),
+        (1, 2, False),
+        (0, 0, False),
+        (0, 0, False),
+    ]
+    assert (me["weeks_complete"], me["weeks_met"], me["quota_met"]) == (4, 1, False)
+    nobody = rows[str(idle.id)]
+    assert (nobody["inspections"], nobody["valid_cases"], nobody["weeks_met"]) == (0, 0, 0)
+
+    own = await reporting.get("/v1/reports/inspectors?month=2026-10", headers=auth(w.inspector))
+    assert [r["person_id"] for r in own.json()["items"]] == [str(w.inspector.id)]
+    assert (
+        await reporting.get("/v1/reports/inspectors", headers=auth(w.unit_user))
+    ).status_code == 403
+    csv_rows = await reporting.get(
+        "/v1/reports/inspectors?month=2026-10&format=csv",
+        headers={**auth(w.leader), "Accept-Language": "zh"},
+    )
+    lines = csv_rows.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("人员ID,账号,姓名,检查次数") and len(lines) == 3
+
+
+async def test_chiefs_overview_and_overdue(inspections, reporting, db):
+    w = await make_world(db)
+    road_point = await make_sample_point(
+        db,
+        region=w.region,
+        point_type=w.point_type,
+        division=w.grid,
+        unit=w.other_unit,
+        address="解放路 8 号",
+    )
+    grid2 = await make_division(db, region=w.region, level="grid", parent=w.community)
+    area = await make_chief(db, region=w.region, person=w.leader, kind="area", division=w.street)
+    empty = await make_chief(db, region=w.region, person=w.leader, kind="grid", division=grid2)
+    road = await make_chief(
+        db, region=w.region, person=w.inspector, kind="road", road_name="解放路"
+    )
+    closed = await drive_case(
+        inspections,
+        db,
+        w,
+        point=w.point,
+        unit_user=w.unit_user,
+        steps=[("rectify", local(10, 6)), ("verify", local(10, 7))],
+        reported_at=local(10, 3),
+        dispatched_at=local(10, 3),
+        due_at=local(10, 8, 18),
+    )
+    overdue = await drive_case(
+        inspections,
+        db,
+        w,
+        point=road_point,
+        unit_user=w.other_unit_user,
+        steps=[],
+        reported_at=local(10, 4),
+        dispatched_at=local(10, 4),
+        due_at=local(10, 9, 18),
+    )
+
+    chiefs = await reporting.get("/v1/reports/chiefs?month=2026-10", headers=auth(w.admin))
+    assert chiefs.status_code == 200, chiefs.text
+    rows = {r["chief_id"]: r for r in chiefs.json()["items"]}
+    keys = ("cases", "open", "overdue", "due", "closed", "closure_rate")
+    assert {k: rows[str(area.id)][k] for k in keys} == {
+        "cases": 2,
+        "open": 1,
+        "overdue": 1,
+        "due": 2,
+        "closed": 1,
+        "closure_rate": {"value": 0.5, "numerator": 1, "denominator": 2},
+    }
+    assert {k: rows[str(empty.id)][k] for k in keys} == {
+        "cases": 0,
+        "open": 0,
+        "overdue": 0,
+        "due": 0,
+        "closed": 0,
+        "closure_rate": {"value": None, "numerator": 0, "denominator": 0},
+    }
+    assert {k: rows[str(road.id)][k] for k in keys} == {
+        "cases": 1,
+        "open": 1,
+        "overdue": 1,
+        "due": 1,
+        "closed": 0,
+        "closure_rate": {"value": 0.0, "numerator": 0, "denominator": 1},
+    }
+    own = await reporting.get("/v1/reports/chiefs?month=2026-10", headers=auth(w.inspector))
+    assert [r["chief_id"] for r in own.json()["items"]] == [str(road.id)]
+    assert (await reporting.get("/v1/reports/chiefs", headers=auth(w.unit_user))).status_code == 403
+
+    overview = await reporting.get("/v1/reports/overview?month=2026-10", headers=auth(w.leader))
+    body = overview.json()
+    totals = body["totals"]
+    assert {
+        k: totals[k]
+        for k in (
+            "cases_reported",
+            "cases_valid",
+            "cases_cancelled",
+            "cases_dispatched",
+            "cases_closed",
+            "cases_closed_on_time",
+            "open_now",
+            "overdue_now",
+            "inspections",
+        )
+    } == {
+        "cases_reported": 2,
+        "cases_valid": 2,
+        "cases_cancelled": 0,
+        "cases_dispatched": 2,
+        "cases_closed": 1,
+        "cases_closed_on_time": 1,
+        "open_now": 1,
+        "overdue_now": 1,
+        "inspections": 0,
+    }
+    assert [(g["key"], g["reported"], g["closed"], g["open"]) for g in body["by_source"]] == [
+        ("woodpecker", 2, 1, 1)
+    ]
+    assert [(g["name"], g["reported"]) for g in body["by_point_type"]] == [("农贸市场", 2)]
+    assert [g["reported"] for g in body["by_category"]] == [2]
+    assert [(g["key"], g["reported"]) for g in body["by_severity"]] == [("normal", 2)]
+    # October 2026 begins on a Thursday: its weeks start 09-28 … 10-26.
+    weekly = [(x["week_start"], x["cases_reported"], x["cases_closed"]) for x in body["weekly"]]
+    assert weekly == [
+        ("2026-09-28", 2, 0),
+        ("2026-10-05", 0, 1),
+        ("2026-10-12", 0, 0),
+        ("2026-10-19", 0, 0),
+        ("2026-10-26", 0, 0),
+    ]
+    assert body["epidemic"]["masks_worn"] == {"value": None, "numerator": 0, "denominator": 0}
+    mine = await reporting.get("/v1/reports/overview?month=2026-10", headers=auth(w.unit_user))
+    assert mine.json()["totals"]["cases_reported"] == 1
+    flat = await reporting.get(
+        "/v1/reports/overview?month=2026-10&format=xlsx", headers=auth(w.leader)
+    )
+    table = list(
+        openpyxl.load_workbook(io.BytesIO(flat.content)).active.iter_rows(values_only=True)
+    )
+    assert ("by_source", "woodpecker", "woodpecker", 2, 2, 1, 1, 1, None, None, None) in table
+
+    before = datetime.now(UTC)
+    listed = await reporting.get("/v1/reports/overdue", headers=auth(w.leader))
+    after = datetime.now(UTC)
+    [row] = listed.json()["items"]
+    assert (row["case_id"], row["unit_id"]) == (str(overdue), str(w.other_unit.id))
+    due = local(10, 9, 18)
+    low, high = ((t - due).total_seconds() / 3600 for t in (before, after))
+    assert low - 0.05 <= row["hours_overdue"] <= high + 0.05
+    assert (await reporting.get("/v1/reports/overdue", headers=auth(w.unit_user))).json()[
+        "items"
+    ] == []
+    other = await reporting.get("/v1/reports/overdue", headers=auth(w.other_unit_user))
+    assert [r["case_id"] for r in other.json()["items"]] == [str(overdue)]
+    september = await reporting.get("/v1/reports/overdue?month=2026-09", headers=auth(w.leader))
+    assert september.json()["items"] == []  # filtered by due_at when a period is given
+    assert str(closed) not in listed.text
+
+
+async def test_score_weights_are_data_and_refuse_bad_input(reporting, db):
+    w = await make_world(db)
+    default = await reporting.get("/v1/reports/score-weights", headers=auth(w.unit_user))
+    assert default.status_code == 200
+    assert {k: default.json()[k] for k in ("closure", "on_time", "rework", "volume")} == {
+        "closure": 30,
+        "on_time": 30,
+        "rework": 30,
+        "volume": 10,
+    }
+    assert default.json()["min_cases"] == 5 and default.json()["version"] == 0
+    good = {"closure": 40, "on_time": 40, "rework": 10, "volume": 10, "min_cases": 3}
+    for body, status in (
+        ({**good, "volume_weight": 5}, 422),
+        ({**good, "closure": -1}, 422),
+        ({"closure": 0, "on_time": 0, "rework": 0, "volume": 0}, 422),
+        ({**good, "volume_bands": [{"min_due": 1, "points": 11}]}, 422),
+    ):
+        response = await reporting.put(
+            "/v1/reports/score-weights", json=body, headers=auth(w.admin)
+        )
+        assert response.status_code == status, body
+        assert response.headers["content-type"].startswith("application/problem+json")
+    unknown = await reporting.put(
+        "/v1/reports/score-weights", json={**good, "volume_weight": 5}, headers=auth(w.admin)
+    )
+    assert unknown.json()["errors"][0]["loc"] == ["body", "volume_weight"]
+    assert (
+        await reporting.put("/v1/reports/score-weights", json=good, headers=auth(w.leader))
+    ).status_code == 403
+    unchanged = await reporting.get("/v1/reports/score-weights", headers=auth(w.admin))
+    assert unchanged.json() == default.json()
+
+    saved = await reporting.put(
+        "/v1/reports/score-weights", json=good, headers={**auth(w.admin), "If-Match": '"0"'}
+    )
+    assert saved.status_code == 200 and saved.json()["version"] == 1
+    stale = await reporting.put(
+        "/v1/reports/score-weights", json=good, headers={**auth(w.admin), "If-Match": '"0"'}
+    )
+    assert stale.status_code == 412
+    assert (await reporting.get("/v1/reports/score-weights", headers=auth(w.admin))).json()[
+        "min_cases"
+    ] == 3
+
+    rules = await reporting.put(
+        "/v1/accountability/rules",
+        json={
+            "black_on_time_rate_below": 0.8,
+            "red_on_time_rate_at_least": 0.95,
+            "window_months": 2,
+            "escalations": [{"times": 3, "level": "accountability"}],
+        },
+        headers=auth(w.admin),
+    )
+    assert rules.status_code == 422
+    quota = await reporting.get("/v1/reports/inspector-quota", headers=auth(w.inspector))
+    assert (quota.json()["facility"], quota.json()["hygiene"]) == (1, 3)
