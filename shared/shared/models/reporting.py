@@ -73,6 +73,8 @@ class Notice(RegionScoped, Base):
             postgresql_nulls_not_distinct=True,
         ),
         Index("ix_notices_region_created", "region_id", "created_at", "id"),
+        # Added by migration 0004.
+        Index("ix_notices_region_unit_created", "region_id", "unit_id", "created_at", "id"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     unit_id: Mapped[uuid.UUID | None] = mapped_column()
