@@ -81,6 +81,20 @@ def _execute_autocommit(url: str, statement: str) -> None:
     asyncio.run(run())
 
 
+@pytest.fixture
+def empty_database_url(database_url: str) -> Iterator[str]:
+    """A second, empty database migrated to head: what a fresh deployment starts from."""
+    admin = _admin_url()
+    name = f"cw_boot_{uuid.uuid4().hex[:10]}"
+    _execute_autocommit(admin, f'CREATE DATABASE "{name}"')
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+    yield url
+    _execute_autocommit(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url, application_name="chuangwei.tests")

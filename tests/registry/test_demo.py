@@ -15,17 +15,13 @@ from datetime import date
 
 import httpx
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from registry.bootstrap import bootstrap
 from registry.demo import data
 from registry.demo.loader import DEMO_REGION_CODE, load_demo_region
 from shared.db import create_engine, create_sessionmaker
-from shared.embedded_db import REPO_ROOT
 from shared.errors import Conflict
 from shared.models import (
     ArchiveItem,
@@ -379,32 +375,11 @@ async def test_loading_with_taken_usernames_is_refused_and_creates_nothing(
 
 
 @pytest.fixture
-async def empty_database(database_url: str):
-    """A fresh database migrated to head, dropped afterwards."""
-    name = f"cw_demo_{uuid.uuid4().hex[:12]}"
-    server = make_url(database_url).set(database="postgres")
-    admin = create_async_engine(
-        server.set(drivername="postgresql+asyncpg"), isolation_level="AUTOCOMMIT"
-    )
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url, application_name="chuangwei.tests.demo")
-    try:
-        config = Config(str(REPO_ROOT / "alembic.ini"))
-
-        def upgrade(connection) -> None:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-
-        async with engine.begin() as conn:
-            await conn.run_sync(upgrade)
-        yield engine
-    finally:
-        await engine.dispose()
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+async def empty_database(empty_database_url: str):
+    """An engine on a fresh database migrated to head (see tests/conftest.py)."""
+    engine = create_engine(empty_database_url, application_name="chuangwei.tests.demo")
+    yield engine
+    await engine.dispose()
 
 
 async def test_bootstrap_loads_the_demo_region_on_an_empty_database(

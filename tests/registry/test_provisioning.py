@@ -8,18 +8,13 @@ import subprocess
 import sys
 import uuid
 
-import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from registry.bootstrap import bootstrap
 from shared.db import create_engine, create_sessionmaker
 from shared.embedded_db import REPO_ROOT
 from shared.models import Category, DeadlinePolicy, Person, Region
 from shared.settings import CommonSettings
-from tests.conftest import _admin_url, _execute_autocommit
 
 
 def _run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
@@ -140,20 +135,6 @@ def test_region_create_refuses_an_unknown_time_zone(database_url):
     assert result.returncode == 1 and "time zone" in result.stderr
 
 
-@pytest.fixture
-def empty_database_url() -> str:
-    """A second, empty database migrated to head: what a fresh deployment starts from."""
-    admin = _admin_url()
-    name = f"cw_boot_{uuid.uuid4().hex[:10]}"
-    _execute_autocommit(admin, f'CREATE DATABASE "{name}"')
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.attributes["database_url"] = url
-    command.upgrade(config, "head")
-    yield url
-    _execute_autocommit(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 async def test_bootstrap_creates_the_first_region_once_even_when_replicas_race(empty_database_url):
     settings = CommonSettings(
         database_url=empty_database_url,
@@ -175,3 +156,17 @@ async def test_bootstrap_creates_the_first_region_once_even_when_replicas_race(e
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_bootstrap_serves_without_the_demo_when_its_usernames_are_taken(empty_database_url):
+    settings = CommonSettings(
+        database_url=empty_database_url, bootstrap_admin="demo-admin:first-password", demo=True
+    )
+    engine = create_engine(empty_database_url, application_name="boot")
+    try:
+        await bootstrap(create_sessionmaker(engine), settings)
+        async with create_sessionmaker(engine)() as session:
+            assert list(await session.scalars(select(Region.code))) == ["default"]
+            assert list(await session.scalars(select(Person.username))) == ["demo-admin"]
+    finally:
+        await engine.dispose()

@@ -7,12 +7,13 @@ replicas starting together provision exactly once.
 from __future__ import annotations
 
 import structlog
-from shared.models import Region
-from shared.settings import CommonSettings
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from registry.regions.service import count_regions, parse_credentials, provision_region
+from shared.errors import Conflict
+from shared.models import Region
+from shared.settings import CommonSettings
 
 log = structlog.get_logger("chuangwei.bootstrap")
 
@@ -42,5 +43,10 @@ async def bootstrap(
             from registry.demo.loader import DEMO_REGION_CODE, load_demo_region
 
             if not await session.scalar(select(Region.id).where(Region.code == DEMO_REGION_CODE)):
-                demo = await load_demo_region(session)
-                log.info("demo_region_loaded", region=demo.code)
+                try:
+                    async with session.begin_nested():
+                        demo = await load_demo_region(session)
+                    log.info("demo_region_loaded", region=demo.code)
+                except Conflict as exc:
+                    # e.g. CW_BOOTSTRAP_ADMIN took a demo username: serve without the demo.
+                    log.warning("demo_region_skipped", reason=exc.detail)

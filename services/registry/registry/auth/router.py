@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from sqlalchemy import select
+
+from registry.auth.schemas import TokenRead
 from shared.auth import issue_token, password_hash
 from shared.db import SessionDep
 from shared.errors import Unauthorized
 from shared.models import Person
-from sqlalchemy import select
-
-from registry.auth.schemas import TokenRead
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 

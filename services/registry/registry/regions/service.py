@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 import zoneinfo
 
-from shared.auth import password_hash
-from shared.errors import Conflict, Unprocessable
-from shared.models import Category, DeadlinePolicy, Person, Region, Standard
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.regions.seed import DEFAULT_DEADLINE_POLICIES, STANDARD_2014
+from shared.auth import password_hash
+from shared.errors import Conflict, Unprocessable
+from shared.models import Category, DeadlinePolicy, Person, Region, Standard
 
 
 def parse_credentials(value: str) -> tuple[str, str]:
