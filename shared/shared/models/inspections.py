@@ -178,6 +178,13 @@ class Case(RegionScoped, Versioned, Timestamps, Base):
         Index("ix_cases_region_due", "region_id", "due_at"),
         Index("ix_cases_region_point", "region_id", "sample_point_id"),
         Index("ix_cases_region_inspection", "region_id", "inspection_id"),
+        Index(
+            "ix_cases_region_closed",
+            "region_id",
+            "closed_at",
+            postgresql_where="closed_at IS NOT NULL",
+        ),
+        Index("ix_cases_region_reporter_reported", "region_id", "reporter_id", "reported_at"),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     sample_point_id: Mapped[uuid.UUID | None] = mapped_column()

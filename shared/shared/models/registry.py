@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
 
@@ -48,6 +49,10 @@ class PGPoint(UserDefinedType):
 
     def get_col_spec(self, **kw: Any) -> str:
         return "point"
+
+
+# Let reflection (Alembic's model/migration comparison) recognise the column type.
+ischema_names["point"] = PGPoint
 
 
 def _region_fk(*cols: str, table: str, ondelete: str | None = None) -> ForeignKeyConstraint:
