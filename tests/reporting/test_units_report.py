@@ -178,7 +178,7 @@ async def test_each_unit_reads_only_its_own_row_and_leaders_read_all(
         ("month=oct", ["query", "month"]),
         ("from=2026-10-05&to=2026-10-01", ["query", "from"]),
         ("from=yesterday", ["query", "from"]),
-        ("from=2026-01-01&to=2027-12-31", ["query", "to"]),
+        ("from=2016-01-01&to=2026-11-01", ["query", "to"]),
         ("month=2026-10&from=2026-10-01", ["query", "month"]),
         ("format=pdf", ["query", "format"]),
     ],
@@ -190,3 +190,14 @@ async def test_bad_periods_and_formats_are_problem_details(reporting, db, query,
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
     assert body["status"] == 422 and any(e["loc"] == loc for e in body["errors"])
+
+
+async def test_the_whole_three_year_campaign_is_one_period(reporting, db):
+    w = await make_world(db)
+    response = await reporting.get(
+        "/v1/reports/units?from=2023-11-29&to=2026-11-29", headers=auth(w.admin)
+    )
+    assert response.status_code == 200, response.text
+    assert {row["unit_id"] for row in response.json()["items"]} == {
+        str(w.unit.id), str(w.other_unit.id)
+    }
