@@ -29,15 +29,12 @@ def prepare_database() -> tuple[str, object | None]:
     """The URL to use, and the embedded server handle (kept alive while we run)."""
     from sqlalchemy.engine import make_url
 
-    from shared.embedded_db import server_url, start_embedded_postgres
+    from shared.embedded_db import dev_database_url, start_embedded_postgres
 
     if url := os.environ.get("DATABASE_URL"):
         return url, None
     server = start_embedded_postgres()
-    exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'chuangwei';")
-    if "(1 row)" not in exists:
-        server.psql("CREATE DATABASE chuangwei;")
-    url = server_url(server, "chuangwei")
+    url = dev_database_url(server)
     print(f"embedded PostgreSQL: {make_url(url).render_as_string()}", flush=True)
     return url, server
 

@@ -35,3 +35,14 @@ def start_embedded_postgres(data_dir: Path = DEFAULT_DATA_DIR, *, keep_running: 
 def server_url(server, database: str = "postgres") -> str:
     """A ``postgresql://`` URL for one database of the embedded server."""
     return make_url(server.get_uri()).set(database=database).render_as_string(hide_password=False)
+
+
+DEV_DATABASE = "chuangwei"
+
+
+def dev_database_url(server, database: str = DEV_DATABASE) -> str:
+    """The URL of the development database on the embedded server, created if missing."""
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    return server_url(server, database)

@@ -6,20 +6,23 @@ import argparse
 import asyncio
 import sys
 
+from sqlalchemy.exc import ProgrammingError
+
+from registry.regions.service import parse_credentials, provision_region
 from shared.db import create_engine, create_sessionmaker
 from shared.errors import AppError
 from shared.settings import CommonSettings
 
-from registry.regions.service import parse_credentials, provision_region
-
 
 async def _create_region(args: argparse.Namespace) -> int:
-    settings = CommonSettings()
-    if not settings.database_url:
-        print("DATABASE_URL is not set.", file=sys.stderr)
-        return 2
+    database_url = CommonSettings().database_url
+    if not database_url:
+        # Like `make run`: the embedded development database under .data/.
+        from shared.embedded_db import dev_database_url, start_embedded_postgres
+
+        database_url = dev_database_url(start_embedded_postgres())
     username, password = parse_credentials(args.admin)
-    engine = create_engine(settings.database_url, application_name="chuangwei.cli")
+    engine = create_engine(database_url, application_name="chuangwei.cli")
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
             region = await provision_region(
@@ -33,6 +36,9 @@ async def _create_region(args: argparse.Namespace) -> int:
             print(f"region {region.code} created (id {region.id}); admin {username}")
     except AppError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    except ProgrammingError as exc:  # e.g. the schema is not migrated yet
+        print(f"error: {exc.orig} (start the services once with `make run`)", file=sys.stderr)
         return 1
     finally:
         await engine.dispose()
