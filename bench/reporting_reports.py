@@ -1,0 +1,205 @@
+"""Reports over three years of history (issue 4): latency of every report, one month and all.
+
+`uv run python bench/reporting_reports.py`:
+
+1. :func:`history.ensure_history` — 5,000 points, 1,000,000 inspections, 2,000,000 cases,
+   ~8.4 M case events in region ``bench-history`` (generated once, then reused); the
+   database is brought to the current Alembic head first (cheap: new indexes only);
+2. the real reporting service (uvicorn, 1 worker; ``CW_DEMO=0``,
+   ``REPORTING_DAILY_RUN_ENABLED=0``) on that database, with a leader's JWT signed by
+   ``shared.auth.issue_token`` with the development secret;
+3. each report (units, coverage, inspectors, chiefs, overview, overdue, red-black-list)
+   for October 2026 and for the whole range 2023-11-29 … 2026-11-29 (red-black-list is
+   monthly only): one client (2 warm-ups, then up to 20 sequential requests) and 8
+   concurrent clients — each run bounded in time, so a slow report stops early;
+4. prints a markdown table and writes ``bench/results/reporting_reports.json``.
+
+Targets: every single-month report p95 < 300 ms (one client); the whole-range units
+report < 2 s. Sizes: BENCH_SEQUENTIAL (20) and BENCH_CONCURRENT (40) requests per run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # noqa: E402
+    REPO_ROOT,
+    LoadResult,
+    ServerProcess,
+    asyncpg_connect,
+    percentile,
+    run_load,
+    write_results,
+)
+
+SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "20"))
+CONCURRENT = int(os.environ.get("BENCH_CONCURRENT", "40"))
+CLIENTS = 8
+MONTH = "month=2026-10"
+WHOLE = "from=2023-11-29&to=2026-11-29"
+REPORTS = ["units", "coverage", "inspectors", "chiefs", "overview", "overdue", "red-black-list"]
+MONTHLY_ONLY = {"red-black-list"}
+TARGET_MONTH_P95_MS = 300.0
+TARGET_WHOLE_UNITS_MS = 2000.0
+SECONDS_PER_RUN = float(os.environ.get("BENCH_SECONDS_PER_RUN", "8"))
+
+
+def upgrade(url: str) -> None:
+    """Bring the cached history database to the current migration head (indexes only)."""
+    from alembic import command
+    from alembic.config import Config
+
+    started = time.perf_counter()
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+    print(f"migrated to head in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+async def leader_token(url: str) -> str:
+    """A JWT for the bench region's leader, signed with the development secret."""
+    from history import LEADER, REGION_CODE
+    from shared.auth import issue_token
+    from shared.settings import DEV_JWT_SECRET
+
+    conn = await asyncpg_connect(url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT p.id, p.region_id, p.role, p.unit_id, p.username FROM people p "
+            "JOIN regions r ON r.id = p.region_id WHERE r.code = $1 AND p.username = $2",
+            REGION_CODE,
+            LEADER[0],
+        )
+        await conn.execute("ANALYZE")  # fresh statistics for any new index
+    finally:
+        await conn.close()
+    return issue_token(
+        secret=DEV_JWT_SECRET,
+        ttl_seconds=3600,
+        person_id=row["id"],
+        region_id=row["region_id"],
+        role=row["role"],
+        unit_id=row["unit_id"],
+        username=row["username"],
+    )
+
+
+def summary(result: LoadResult, report: str, period: str) -> dict[str, Any]:
+    ordered = result.latencies
+    return {
+        "report": report,
+        "period": period,
+        "clients": result.concurrency,
+        "requests": result.requests,
+        "errors": result.errors,
+        "rps": result.rps,
+        "p50_ms": round(percentile(ordered, 0.50) * 1000, 1),
+        "p95_ms": round(percentile(ordered, 0.95) * 1000, 1),
+        "p99_ms": round(percentile(ordered, 0.99) * 1000, 1),
+        "max_ms": result.max_ms,
+        "server_cpu_ms_per_request": result.server_cpu_ms_per_request,
+    }
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| report | period | clients | requests | errors | req/s | p50 ms | p95 ms | p99 ms"
+        " | server CPU ms/req |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        cpu = r["server_cpu_ms_per_request"]
+        lines.append(
+            f"| {r['report']} | {r['period']} | {r['clients']} | {r['requests']} | "
+            f"{r['errors']} | {r['rps']:.1f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
+            f"{r['p99_ms']:.0f} | {f'{cpu:.0f}' if cpu else '–'} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    from history import ensure_history
+
+    url = ensure_history()
+    upgrade(url)
+    token = asyncio.run(leader_token(url))
+    env = {
+        "DATABASE_URL": url,
+        "CW_ENV": "development",
+        "CW_DEMO": "0",
+        "CW_LOG_LEVEL": "WARNING",
+        "REPORTING_DAILY_RUN_ENABLED": "0",
+    }
+    auth = {"Authorization": f"Bearer {token}"}
+    rows: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    with ServerProcess(app="reporting.main:app", env=env) as server:
+        for clients in (1, CLIENTS):
+            for report in REPORTS:
+                for label, query in (("2026-10", MONTH), ("whole range", WHOLE)):
+                    if report in MONTHLY_ONLY and query == WHOLE:
+                        continue
+                    result = run_load(
+                        f"{report} {label}",
+                        server.url,
+                        [f"/v1/reports/{report}?{query}"],
+                        headers=auth,
+                        server=server,
+                        concurrency=clients,
+                        requests=SEQUENTIAL if clients == 1 else CONCURRENT,
+                        warmup=2 if clients == 1 else clients,
+                        max_seconds=SECONDS_PER_RUN,
+                    )
+                    rows.append(summary(result, report, label))
+                    print(
+                        f"  {report:<15} {label:<12} {clients} client(s): "
+                        f"p50 {rows[-1]['p50_ms']:.0f} ms, p95 {rows[-1]['p95_ms']:.0f} ms "
+                        f"({result.requests} requests, {result.errors} errors)",
+                        flush=True,
+                    )
+    single = [r for r in rows if r["clients"] == 1]
+    month_misses = [
+        r["report"]
+        for r in single
+        if r["period"] == "2026-10" and r["p95_ms"] >= TARGET_MONTH_P95_MS
+    ]
+    whole_units = next(r for r in single if r["report"] == "units" and r["period"] == "whole range")
+    met = {
+        "single_month_p95_below_300_ms": not month_misses,
+        "whole_range_units_below_2_s": whole_units["p95_ms"] < TARGET_WHOLE_UNITS_MS,
+    }
+    print()
+    print("### reports over 3 years (2 M cases, 8.4 M events, 1 M inspections)")
+    print()
+    print(table(rows))
+    print()
+    print(
+        f"- single-month p95 < {TARGET_MONTH_P95_MS:.0f} ms: "
+        + ("met" if not month_misses else f"missed by {', '.join(month_misses)}")
+    )
+    print(
+        f"- whole-range units p95 = {whole_units['p95_ms']:.0f} ms "
+        f"(target < {TARGET_WHOLE_UNITS_MS:.0f} ms)"
+    )
+    path = write_results(
+        "reporting_reports",
+        {
+            "database": url.rsplit("/", 1)[-1].split("?")[0],
+            "seconds": round(time.perf_counter() - started, 1),
+            "rows": rows,
+            "targets_met": met,
+        },
+    )
+    print(f"- written to {path}")
+    return 1 if any(r["errors"] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
