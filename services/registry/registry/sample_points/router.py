@@ -72,7 +72,7 @@ async def list_sample_points(
     cursor: CursorParam = None,
 ) -> Response:
     """List and search sample points (filters, delta sync, nearest first)."""
-    conds = repository.scope_filters(
+    filters = repository.scope_filters(
         principal,
         point_type_id=point_type_id,
         division_id=division_id,
@@ -88,13 +88,15 @@ async def list_sample_points(
             )
         lat, lon = repository.parse_near(near)
         items, next_cursor = await repository.near_points(
-            session, conds, lat=lat, lon=lon, radius_m=radius_m, cursor=cursor, limit=limit
+            session, filters, lat=lat, lon=lon, radius_m=radius_m, cursor=cursor, limit=limit
         )
     else:
         items, next_cursor = await repository.list_points(
-            session, conds, updated_since=updated_since, cursor=cursor, limit=limit
+            session, filters, updated_since=updated_since, cursor=cursor, limit=limit
         )
-    return json_response({"items": items, "next_cursor": next_cursor})
+    # The items arrive as JSON rendered by PostgreSQL; only the envelope is built here.
+    body = b'{"items":' + items + b',"next_cursor":' + orjson.dumps(next_cursor) + b"}"
+    return Response(body, media_type="application/json")
 
 
 @router.post(

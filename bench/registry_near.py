@@ -1,0 +1,354 @@
+"""Registry read path under load: `near` search and delta sync over 200,000 sample points.
+
+`uv run python bench/registry_near.py` (or `make bench`):
+
+1. a fresh database on the embedded PostgreSQL, migrated by Alembic, seeded with one
+   region of 200,000 sample points in a ≈40 × 40 km box (asyncpg COPY; ``ANALYZE``);
+2. the real registry (uvicorn, 1 worker) and a constant-answer FastAPI app (the ceiling);
+3. 16 keep-alive clients from a separate process drive, in turn:
+   (a) the constant endpoint, (b) ``GET /v1/sample-points?near=…&radius_m=2000&limit=20``
+   at random points of the box with a real JWT, (c) the delta-sync page
+   ``GET /v1/sample-points?updated_since=…&limit=500``;
+4. prints a markdown table and the ratios b/a and c/a, and writes
+   ``bench/results/registry_near.json``.
+
+Targets: near ≥ 25 % of the constant endpoint's req/s, near p99 < 50 ms at 16 clients.
+Sizes can be changed with BENCH_POINTS / BENCH_REQUESTS (e.g. for a quick smoke run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # noqa: E402
+    ServerProcess,
+    asyncpg_connect,
+    combine,
+    constant_server,
+    fresh_database,
+    markdown_table,
+    run_load,
+    write_results,
+)
+
+POINTS = int(os.environ.get("BENCH_POINTS", "200000"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "6000"))
+CLIENTS = 16
+ROUNDS = 3
+CENTRE_LAT, CENTRE_LON = 28.44, 118.20
+HALF_LAT = 0.18  # ≈ 20 km north and south
+HALF_LON = 0.20  # ≈ 19.6 km east and west at this latitude
+JWT_SECRET = "bench-only-jwt-secret-0123456789abcdef-0123456789"
+SERVICE_TOKEN = "bench-only-service-token-0123456789"
+TARGET_RATIO = 0.25
+TARGET_P99_MS = 50.0
+
+
+async def seed(url: str, points: int) -> dict[str, str]:
+    """One region with divisions, units, point types and ``points`` sample points; returns a JWT."""
+    from sqlalchemy import select
+
+    from registry.regions.service import provision_region
+    from shared.auth import issue_token, password_hash
+    from shared.db import create_engine, create_sessionmaker
+    from shared.models import Category, Checklist, Division, Person, PointType, Unit
+
+    engine = create_engine(url, application_name="chuangwei.bench")
+    rng = random.Random(20261129)
+    async with create_sessionmaker(engine)() as session:
+        region = await provision_region(session, code="bench", name="基准区")
+        category = await session.scalar(
+            select(Category).where(Category.region_id == region.id, Category.code == "C5")
+        )
+        street_id = uuid.uuid4()
+        divisions = [
+            Division(
+                region_id=region.id,
+                id=street_id,
+                parent_id=None,
+                level="street",
+                code="S-1",
+                name="基准街道",
+                path=f"/{street_id}/",
+            )
+        ]
+        grids = []
+        for c in range(10):
+            community_id = uuid.uuid4()
+            community_path = f"/{street_id}/{community_id}/"
+            divisions.append(
+                Division(
+                    region_id=region.id,
+                    id=community_id,
+                    parent_id=street_id,
+                    level="community",
+                    code=f"C-{c}",
+                    name=f"社区 {c}",
+                    path=community_path,
+                )
+            )
+            for g in range(10):
+                grid_id = uuid.uuid4()
+                grids.append(grid_id)
+                divisions.append(
+                    Division(
+                        region_id=region.id,
+                        id=grid_id,
+                        parent_id=community_id,
+                        level="grid",
+                        code=f"G-{c}-{g}",
+                        name=f"网格 {c}-{g}",
+                        path=f"{community_path}{grid_id}/",
+                    )
+                )
+        units = [
+            Unit(region_id=region.id, id=uuid.uuid4(), code=f"U-{i}", name=f"责任单位 {i}")
+            for i in range(20)
+        ]
+        types = [
+            PointType(
+                region_id=region.id,
+                id=uuid.uuid4(),
+                code=f"T-{i}",
+                name=f"类型 {i}",
+                category_id=category.id,
+            )
+            for i in range(5)
+        ]
+        session.add_all([*divisions, *units, *types])
+        await session.flush()
+        items = [{"code": "I-1", "text": "整洁", "points": 10, "veto_below": None, "tags": []}]
+        session.add_all(
+            Checklist(
+                region_id=region.id,
+                id=uuid.uuid4(),
+                point_type_id=t.id,
+                version=1,
+                items=items,
+                max_points=10,
+            )
+            for t in types
+        )
+        inspector = Person(
+            region_id=region.id,
+            id=uuid.uuid4(),
+            username="bench-inspector",
+            password_hash=password_hash.hash("bench"),
+            display_name="Bench",
+            role="inspector",
+        )
+        session.add(inspector)
+        await session.commit()
+        region_id = region.id
+
+    now = datetime.now(UTC)
+    unit_ids = [u.id for u in units]
+    type_ids = [t.id for t in types]
+    records = []
+    for i in range(points):
+        changed = now - timedelta(seconds=rng.uniform(0, 30 * 86400))
+        records.append(
+            (
+                region_id,
+                uuid.uuid4(),
+                f"SP-{i:06d}",
+                f"样本点 {i}",
+                rng.choice(type_ids),
+                rng.choice(grids),
+                f"基准路 {i} 号",
+                CENTRE_LAT + rng.uniform(-HALF_LAT, HALF_LAT),
+                CENTRE_LON + rng.uniform(-HALF_LON, HALF_LON),
+                rng.choice(unit_ids),
+                "active" if rng.random() > 0.05 else "retired",
+                1,
+                changed,
+                changed,
+            )
+        )
+    conn = await asyncpg_connect(url)
+    try:
+        await conn.copy_records_to_table(
+            "sample_points",
+            records=records,
+            columns=[
+                "region_id",
+                "id",
+                "code",
+                "name",
+                "point_type_id",
+                "division_id",
+                "address",
+                "lat",
+                "lon",
+                "unit_id",
+                "status",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+        )
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+    await engine.dispose()
+    token = issue_token(
+        secret=JWT_SECRET,
+        ttl_seconds=3600,
+        person_id=inspector.id,
+        region_id=region_id,
+        role="inspector",
+        unit_id=None,
+        username="bench-inspector",
+    )
+    return {"token": token, "oldest": (now - timedelta(days=30)).isoformat()}
+
+
+def near_paths(count: int, rng: random.Random) -> list[str]:
+    paths = []
+    for _ in range(count):
+        lat = CENTRE_LAT + rng.uniform(-HALF_LAT, HALF_LAT)
+        lon = CENTRE_LON + rng.uniform(-HALF_LON, HALF_LON)
+        query = urlencode({"near": f"{lat:.6f},{lon:.6f}", "radius_m": 2000, "limit": 20})
+        paths.append(f"/v1/sample-points?{query}")
+    return paths
+
+
+def delta_paths(count: int, rng: random.Random) -> list[str]:
+    now = datetime.now(UTC)
+    paths = []
+    for _ in range(count):
+        since = now - timedelta(days=rng.uniform(2, 29))
+        paths.append(
+            f"/v1/sample-points?{urlencode({'updated_since': since.isoformat(), 'limit': 500})}"
+        )
+    return paths
+
+
+def check_answers(base_url: str, token: str, near: str, delta: str) -> dict[str, int]:
+    """One request of each kind, to be sure the load is answered with real data."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    near_items = httpx.get(base_url + near, headers=headers, timeout=10).json()["items"]
+    distances = [item["distance_m"] for item in near_items]
+    assert distances == sorted(distances) and all(d <= 2000 for d in distances), distances
+    delta_items = httpx.get(base_url + delta, headers=headers, timeout=10).json()["items"]
+    assert len(delta_items) == 500, len(delta_items)
+    return {"near_items": len(near_items), "delta_items": len(delta_items)}
+
+
+def main() -> int:
+    rng = random.Random(7)
+    print(f"seeding {POINTS:,} sample points …", flush=True)
+    with fresh_database() as url:
+        started = datetime.now(UTC)
+        seeded = asyncio.run(seed(url, POINTS))
+        seed_seconds = (datetime.now(UTC) - started).total_seconds()
+        print(f"seeded in {seed_seconds:.1f} s", flush=True)
+        env = {
+            "DATABASE_URL": url,
+            "CW_ENV": "development",
+            "CW_DEMO": "0",
+            "CW_LOG_LEVEL": "WARNING",
+            "CW_JWT_SECRET": JWT_SECRET,
+            "CW_SERVICE_TOKEN": SERVICE_TOKEN,
+        }
+        auth = {"Authorization": f"Bearer {seeded['token']}"}
+        near = near_paths(2000, rng)
+        delta = delta_paths(200, rng)
+        with (
+            constant_server() as constant,
+            ServerProcess(app="registry.main:app", env=env) as registry,
+        ):
+            sample = check_answers(registry.url, seeded["token"], near[0], delta[0])
+            # Interleaved rounds, so a burst of load from elsewhere on the machine
+            # does not land on one scenario only.
+            rounds: dict[str, list] = {"constant": [], "near": [], "delta": []}
+            for _ in range(ROUNDS):
+                rounds["constant"].append(
+                    run_load(
+                        "constant",
+                        constant.url,
+                        ["/constant"],
+                        server=constant,
+                        concurrency=CLIENTS,
+                        requests=2 * REQUESTS // ROUNDS,
+                        warmup=200,
+                    )
+                )
+                rounds["near"].append(
+                    run_load(
+                        "near (radius 2 km, limit 20)",
+                        registry.url,
+                        near,
+                        headers=auth,
+                        server=registry,
+                        concurrency=CLIENTS,
+                        requests=REQUESTS // ROUNDS,
+                        warmup=200,
+                    )
+                )
+                rounds["delta"].append(
+                    run_load(
+                        "delta sync (limit 500)",
+                        registry.url,
+                        delta,
+                        headers=auth,
+                        server=registry,
+                        concurrency=CLIENTS,
+                        requests=max(100, REQUESTS // 10 // ROUNDS),
+                        warmup=32,
+                    )
+                )
+            results = [combine(rounds[name]) for name in ("constant", "near", "delta")]
+    constant_rps, near_result, delta_result = results[0].rps, results[1], results[2]
+    ratios = {
+        "near_over_constant": round(near_result.rps / constant_rps, 3) if constant_rps else None,
+        "delta_over_constant": round(delta_result.rps / constant_rps, 3) if constant_rps else None,
+    }
+    met = {
+        "near_ratio_at_least_25_percent": bool(
+            ratios["near_over_constant"] and ratios["near_over_constant"] >= TARGET_RATIO
+        ),
+        "near_p99_below_50_ms": near_result.p99_ms < TARGET_P99_MS,
+    }
+    print()
+    print(f"### registry near / delta sync — {POINTS:,} points, {CLIENTS} clients")
+    print()
+    print(markdown_table(results))
+    print()
+    print(f"- near / constant = {ratios['near_over_constant']:.1%} (target ≥ {TARGET_RATIO:.0%})")
+    print(f"- delta sync / constant = {ratios['delta_over_constant']:.1%}")
+    print(f"- near p99 = {near_result.p99_ms:.1f} ms (target < {TARGET_P99_MS:.0f} ms)")
+    print(f"- items per answer: {sample}")
+    path = write_results(
+        "registry_near",
+        {
+            "points": POINTS,
+            "clients": CLIENTS,
+            "seed_seconds": round(seed_seconds, 1),
+            "results": results,
+            "rounds": {name: [r.summary() for r in runs] for name, runs in rounds.items()},
+            "ratios": ratios,
+            "targets_met": met,
+            "sample": sample,
+        },
+    )
+    print(
+        f"- written to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
+    )
+    errors = sum(r.errors for r in results)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
