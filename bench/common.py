@@ -277,8 +277,13 @@ async def _load(
     requests: int,
     max_seconds: float,
     warmup: int,
+    loadgen: str = "raw",
     on_warm=None,
 ) -> dict[str, Any]:
+    if loadgen == "httpx":
+        return await _load_httpx(
+            port, paths, headers, concurrency, requests, max_seconds, warmup, on_warm
+        )
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     encoded = [
         f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}\r\n".encode("latin-1")
@@ -325,6 +330,58 @@ async def _load(
     return {"latencies": latencies, "statuses": statuses, "seconds": time.perf_counter() - began}
 
 
+async def _load_httpx(
+    port: int,
+    paths: list[str],
+    headers: dict[str, str],
+    concurrency: int,
+    requests: int,
+    max_seconds: float,
+    warmup: int,
+    on_warm=None,
+) -> dict[str, Any]:
+    """The same closed loop with ``httpx.AsyncClient`` (heavier per request than the raw client)."""
+    import httpx
+
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits, timeout=30
+    ) as http:
+
+        async def phase(count: int, deadline: float, record: bool) -> None:
+            next_index = 0
+
+            async def client() -> None:
+                nonlocal next_index
+                while next_index < count and time.perf_counter() < deadline:
+                    index = next_index
+                    next_index += 1
+                    started = time.perf_counter()
+                    try:
+                        status = (await http.get(paths[index % len(paths)])).status_code
+                    except httpx.HTTPError:
+                        status = 0
+                    if record:
+                        latencies.append(time.perf_counter() - started)
+                        statuses[str(status)] = statuses.get(str(status), 0) + 1
+
+            await asyncio.gather(*(client() for _ in range(concurrency)))
+
+        if warmup:
+            await phase(warmup, time.perf_counter() + max_seconds, record=False)
+        if on_warm is not None:
+            on_warm()
+        began = time.perf_counter()
+        await phase(requests, began + max_seconds, record=True)
+        return {
+            "latencies": latencies,
+            "statuses": statuses,
+            "seconds": time.perf_counter() - began,
+        }
+
+
 def _load_worker() -> None:
     """Child side of :func:`run_load`: arguments as JSON on stdin, "warm" then the result on stdout."""
     try:
@@ -352,11 +409,14 @@ def run_load(
     headers: dict[str, str] | None = None,
     max_seconds: float = 30.0,
     server: ServerProcess | None = None,
+    loadgen: str | None = None,
 ) -> LoadResult:
     """Drive ``paths`` (cycled) at ``concurrency`` keep-alive clients from a separate process.
 
     With ``server``, the result also says how much CPU the server process spent per request
-    (warm-up included in neither figure).
+    (warm-up included in neither figure). ``loadgen`` is ``"raw"`` (default: a minimal
+    asyncio HTTP/1.1 client, cheap enough not to be the bottleneck) or ``"httpx"``;
+    the ``BENCH_LOADGEN`` environment variable sets the default.
     """
     from urllib.parse import urlsplit
 
@@ -371,6 +431,7 @@ def run_load(
         "requests": requests,
         "max_seconds": max_seconds,
         "warmup": warmup,
+        "loadgen": loadgen or os.environ.get("BENCH_LOADGEN", "raw"),
     }
     # A plain child process (not multiprocessing), so callers need no __main__ guard.
     process = subprocess.Popen(

@@ -3,7 +3,10 @@
 Import validates every row before it writes anything: one bad row rejects
 the whole file with a 422 listing each problem by row (the header is row 1)
 and column. A good file upserts by ``code``: new codes are inserted, changed
-rows updated (their version bumps), identical rows left alone.
+rows updated (their version bumps), identical rows left alone (coordinates
+equal within 1e-9°, since spreadsheets keep 15 significant digits). Import sets
+no status: new points are active, existing ones keep theirs; a deleted point
+whose code comes back is restored.
 """
 
 from __future__ import annotations
