@@ -66,6 +66,7 @@ def upgrade(url: str) -> None:
 async def leader_token(url: str) -> str:
     """A JWT for the bench region's leader, signed with the development secret."""
     from history import LEADER, REGION_CODE
+
     from shared.auth import issue_token
     from shared.settings import DEV_JWT_SECRET
 

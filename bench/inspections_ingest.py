@@ -1,0 +1,852 @@
+"""Inspection ingest under load (issue 3): POST /v1/inspections and /batch against ceilings.
+
+`uv run python bench/inspections_ingest.py`:
+
+1. a fresh database migrated by Alembic with one region (provisioned like production:
+   standard, categories, deadline policy), 1 street / 10 grids, 20 units, one point type
+   with a 10-item checklist (version 1) and 1,000 sample points, and one inspector;
+2. processes on 127.0.0.1, uvicorn with one worker each: the real registry, the real
+   inspections service (wired to that registry for the sample-point context; its context
+   cache absorbs most lookups — realistic; the 1,000 distinct points make it miss ~1,000
+   times per 45 s), a constant-answer FastAPI app, and a *bare* FastAPI app that validates
+   the same body with the same pydantic model and inserts the same rows with raw asyncpg
+   in one transaction;
+3. at 16 and 64 keep-alive clients (a separate process, bodies built before the clock
+   starts): (a) the constant endpoint, (a′) the bare endpoint, (b) the real
+   POST /v1/inspections — a realistic body (10 item results with grades, deductions,
+   pass/fail/na and notes, 2 cases, location, epidemic checks, no photos) at a random one
+   of the 1,000 points, every request a NEW inspection id and new case ids, (c) the real
+   POST /v1/inspections/batch with 50 such bodies per request; then (d) the same rows
+   inserted with raw asyncpg, no HTTP, 10 connections, one transaction per inspection;
+4. prints a markdown table, the ratios b/a′ and c/d, and writes
+   ``bench/results/inspections_ingest.json``.
+
+A request counts as an error unless it answers 201 (single) or 200 with 50 × 201 (batch).
+Targets: b/a′ ≥ 0.5 with b's p99 < 100 ms at 16 clients; c/d ≥ 0.5.
+Sizes: BENCH_REQUESTS (single requests per run, default 1500), BENCH_BATCHES (100).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+from common import (  # noqa: E402
+    LoadResult,
+    ServerProcess,
+    asyncpg_connect,
+    asyncpg_connect_kwargs,
+    constant_server,
+    fresh_database,
+    markdown_table,
+    summarize,
+    write_results,
+)
+from fastapi.responses import JSONResponse  # noqa: E402
+
+from inspections.ingest.schemas import InspectionCreate  # noqa: E402
+
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1500"))
+BATCHES = int(os.environ.get("BENCH_BATCHES", "100"))
+RAW_INSPECTIONS = int(os.environ.get("BENCH_RAW_INSPECTIONS", "4000"))
+BATCH_SIZE = 50
+POINTS = 1000
+ITEMS = 10
+CLIENT_LEVELS = (16, 64)
+MAX_SECONDS = 30.0
+CENTRE_LAT, CENTRE_LON = 28.44, 118.20
+JWT_SECRET = "bench-only-jwt-secret-0123456789abcdef-0123456789"
+SERVICE_TOKEN = "bench-only-service-token-0123456789"
+TARGET_SINGLE_RATIO = 0.5
+TARGET_P99_MS = 100.0
+TARGET_BATCH_RATIO = 0.5
+ITEM_CODES = [f"I-{k:02d}" for k in range(ITEMS)]
+
+
+# --------------------------------------------------------------------------- seeding
+
+
+async def seed(url: str) -> dict[str, Any]:
+    """Region, organisation, a 10-item point type and 1,000 points; returns ids and a JWT."""
+    from sqlalchemy import select
+
+    from registry.regions.service import provision_region
+    from shared.auth import issue_token, password_hash
+    from shared.db import create_engine, create_sessionmaker
+    from shared.models import Category, Checklist, Division, Person, PointType, Unit
+
+    rng = random.Random(20261129)
+    engine = create_engine(url, application_name="chuangwei.bench")
+    async with create_sessionmaker(engine)() as session:
+        region = await provision_region(session, code="bench-ingest", name="基准区")
+        category = await session.scalar(
+            select(Category).where(Category.region_id == region.id, Category.code == "C5")
+        )
+        street_id, community_id = uuid.uuid4(), uuid.uuid4()
+        divisions = [
+            Division(
+                region_id=region.id,
+                id=street_id,
+                parent_id=None,
+                level="street",
+                code="S-1",
+                name="基准街道",
+                path=f"/{street_id}/",
+            ),
+            Division(
+                region_id=region.id,
+                id=community_id,
+                parent_id=street_id,
+                level="community",
+                code="C-1",
+                name="基准社区",
+                path=f"/{street_id}/{community_id}/",
+            ),
+        ]
+        grids = []
+        for g in range(10):
+            grid_id = uuid.uuid4()
+            grids.append(grid_id)
+            divisions.append(
+                Division(
+                    region_id=region.id,
+                    id=grid_id,
+                    parent_id=community_id,
+                    level="grid",
+                    code=f"G-{g}",
+                    name=f"网格 {g}",
+                    path=f"/{street_id}/{community_id}/{grid_id}/",
+                )
+            )
+        units = [
+            Unit(region_id=region.id, id=uuid.uuid4(), code=f"U-{i}", name=f"责任单位 {i}")
+            for i in range(20)
+        ]
+        point_type = PointType(
+            region_id=region.id,
+            id=uuid.uuid4(),
+            code="T-MARKET",
+            name="农贸市场",
+            category_id=category.id,
+        )
+        session.add_all([*divisions, *units, point_type])
+        await session.flush()
+        items = [
+            {
+                "code": code,
+                "text": f"检查项 {k}",
+                "points": 10,
+                "veto_below": 0.3 if k == 0 else None,
+                "tags": ["facility"] if k % 3 == 0 else [],
+            }
+            for k, code in enumerate(ITEM_CODES)
+        ]
+        session.add(
+            Checklist(
+                region_id=region.id,
+                id=uuid.uuid4(),
+                point_type_id=point_type.id,
+                version=1,
+                items=items,
+                max_points=10 * ITEMS,
+            )
+        )
+        inspector = Person(
+            region_id=region.id,
+            id=uuid.uuid4(),
+            username="bench-ingest-inspector",
+            password_hash=password_hash.hash("bench"),
+            display_name="Bench",
+            role="inspector",
+        )
+        session.add(inspector)
+        await session.commit()
+        region_id, inspector_id, type_id = region.id, inspector.id, point_type.id
+        category_id = category.id
+    await engine.dispose()
+
+    points = []
+    records = []
+    for i in range(POINTS):
+        pid = uuid.uuid4()
+        lat = CENTRE_LAT + rng.uniform(-0.1, 0.1)
+        lon = CENTRE_LON + rng.uniform(-0.1, 0.1)
+        unit_id, grid_id = units[i % 20].id, grids[i % 10]
+        points.append(
+            {"id": str(pid), "lat": lat, "lon": lon, "unit": str(unit_id), "grid": str(grid_id)}
+        )
+        records.append(
+            (
+                region_id,
+                pid,
+                f"SP-{i:04d}",
+                f"样本点 {i}",
+                type_id,
+                grid_id,
+                f"基准路 {i} 号",
+                lat,
+                lon,
+                unit_id,
+                "active",
+                1,
+            )
+        )
+    conn = await asyncpg_connect(url)
+    try:
+        await conn.copy_records_to_table(
+            "sample_points",
+            records=records,
+            columns=[
+                "region_id",
+                "id",
+                "code",
+                "name",
+                "point_type_id",
+                "division_id",
+                "address",
+                "lat",
+                "lon",
+                "unit_id",
+                "status",
+                "version",
+            ],
+        )
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+    token = issue_token(
+        secret=JWT_SECRET,
+        ttl_seconds=3600,
+        person_id=inspector_id,
+        region_id=region_id,
+        role="inspector",
+        unit_id=None,
+        username="bench-ingest-inspector",
+    )
+    return {
+        "token": token,
+        "region_id": str(region_id),
+        "inspector_id": str(inspector_id),
+        "point_type_id": str(type_id),
+        "category_id": str(category_id),
+        "points": points,
+    }
+
+
+# --------------------------------------------------------------------------- bodies
+
+
+def make_body(rng: random.Random, points: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """A realistic phone submission: 10 item results, 2 cases, location, no photos."""
+    point = points[rng.randrange(len(points))]
+    finished = now - timedelta(minutes=rng.uniform(5, 120))
+    results = []
+    for k, code in enumerate(ITEM_CODES):
+        kind = k % 5
+        if kind == 0:
+            results.append({"item_code": code, "outcome": "pass", "grade": rng.randint(6, 10)})
+        elif kind == 1:
+            results.append(
+                {
+                    "item_code": code,
+                    "outcome": "fail",
+                    "deduction": rng.choice([1, 2, 2.5, 4]),
+                    "note": "地面有积水，摊位外溢",
+                }
+            )
+        elif kind == 2:
+            results.append({"item_code": code, "outcome": "pass"})
+        elif kind == 3:
+            results.append({"item_code": code, "outcome": "fail", "note": "垃圾桶未加盖"})
+        else:
+            results.append({"item_code": code, "outcome": "na"})
+    cases = [
+        {
+            "id": str(uuid.uuid4()),
+            "item_code": ITEM_CODES[1],
+            "description": "市场东侧通道堆放杂物，影响通行",
+            "severity": "normal",
+        },
+        {
+            "id": str(uuid.uuid4()),
+            "item_code": ITEM_CODES[3],
+            "description": "垃圾桶满溢未及时清运",
+            "severity": rng.choice(["urgent", "normal", "complex"]),
+            "location": {"lat": point["lat"] + 0.0001, "lon": point["lon"]},
+        },
+    ]
+    return {
+        "id": str(uuid.uuid4()),
+        "sample_point_id": point["id"],
+        "checklist_version": 1,
+        "source": "woodpecker",
+        "started_at": (finished - timedelta(minutes=20)).isoformat(),
+        "finished_at": finished.isoformat(),
+        "location": {
+            "lat": point["lat"] + rng.uniform(-0.0003, 0.0003),
+            "lon": point["lon"] + rng.uniform(-0.0003, 0.0003),
+            "accuracy_m": 8.0,
+        },
+        "results": results,
+        "cases": cases,
+        "epidemic": {"health_code_checked": True, "temperature_checked": True, "masks_worn": True},
+    }
+
+
+# --------------------------------------------------------------------------- raw rows
+
+INSERT_INSPECTION = """
+INSERT INTO inspections (region_id, id, sample_point_id, point_type_id, category_id,
+    division_id, unit_id, checklist_version, inspector_id, source, started_at, finished_at,
+    lat, lon, accuracy_m, distance_m, max_points, earned_points, score, passed, vetoed_items,
+    off_site, suspect_photos, health_code_checked, temperature_checked, masks_worn,
+    validation, body, body_hash, validated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+    $19, $20, $21, $22, $23, $24, $25, $26, 'valid', $27::jsonb, $28, now())
+"""
+INSERT_RESULT = """
+INSERT INTO inspection_results (region_id, inspection_id, item_code, outcome, grade,
+    deduction, points, earned, note, photo_ids)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+"""
+INSERT_CASE = """
+INSERT INTO cases (region_id, id, sample_point_id, inspection_id, item_code, source,
+    category_id, point_type_id, division_id, description, severity, lat, lon, address,
+    unit_id, reporter_id, status, due_at, reported_at, dispatched_at, rework_count,
+    extension_count, return_count, photo_ids, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'assigned',
+    $17, $18, $19, 0, 0, 0, $20, 1)
+"""
+INSERT_EVENT = """
+INSERT INTO case_events (region_id, id, case_id, at, actor_id, action, from_status,
+    to_status, unit_id, due_at, photo_ids)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+"""
+
+
+def raw_rows(body: dict[str, Any], ctx: dict[str, Any], body_json: str) -> tuple:
+    """The rows the real service writes for one valid inspection (simplified scoring)."""
+    rid, point = ctx["region_id"], ctx["points_by_id"][body["sample_point_id"]]
+    iid = uuid.UUID(body["id"])
+    finished = datetime.fromisoformat(body["finished_at"])
+    started = datetime.fromisoformat(body["started_at"])
+    loc = body.get("location") or {}
+    earned_total = Decimal(0)
+    max_total = Decimal(0)
+    results = []
+    for r in body["results"]:
+        points = Decimal(10)
+        if r["outcome"] == "na":
+            earned = None
+        elif r.get("grade") is not None:
+            earned = points * r["grade"] / 10
+        elif r.get("deduction") is not None:
+            earned = points - Decimal(str(r["deduction"]))
+        else:
+            earned = points if r["outcome"] == "pass" else Decimal(0)
+        if earned is not None:
+            earned_total += earned
+            max_total += points
+        deduction = r.get("deduction")
+        results.append(
+            (
+                rid,
+                iid,
+                r["item_code"],
+                r["outcome"],
+                r.get("grade"),
+                Decimal(str(deduction)) if deduction is not None else None,
+                points,
+                earned,
+                r.get("note"),
+                [],
+            )
+        )
+    score = (earned_total * 100 / max_total).quantize(Decimal("0.01")) if max_total else None
+    epidemic = body.get("epidemic") or {}
+    inspection = (
+        rid,
+        iid,
+        uuid.UUID(point["id"]),
+        ctx["point_type_id"],
+        ctx["category_id"],
+        uuid.UUID(point["grid"]),
+        uuid.UUID(point["unit"]),
+        body["checklist_version"],
+        ctx["inspector_id"],
+        body.get("source", "woodpecker"),
+        started,
+        finished,
+        loc.get("lat"),
+        loc.get("lon"),
+        loc.get("accuracy_m"),
+        12.0,
+        max_total,
+        earned_total,
+        score,
+        score is not None and score >= 80,
+        [],
+        False,
+        False,
+        epidemic.get("health_code_checked"),
+        epidemic.get("temperature_checked"),
+        epidemic.get("masks_worn"),
+        body_json,
+        "0" * 64,
+    )
+    now = datetime.now(UTC)
+    due = now + timedelta(days=4)
+    cases, events = [], []
+    for c in body.get("cases") or []:
+        cid = uuid.UUID(c["id"])
+        where = c.get("location") or loc
+        cases.append(
+            (
+                rid,
+                cid,
+                uuid.UUID(point["id"]),
+                iid,
+                c.get("item_code"),
+                body.get("source", "woodpecker"),
+                ctx["category_id"],
+                ctx["point_type_id"],
+                uuid.UUID(point["grid"]),
+                c["description"],
+                c.get("severity", "normal"),
+                where.get("lat"),
+                where.get("lon"),
+                "基准路",
+                uuid.UUID(point["unit"]),
+                ctx["inspector_id"],
+                due,
+                finished,
+                now,
+                [],
+            )
+        )
+        events.append(
+            (rid, uuid.uuid4(), cid, finished, ctx["inspector_id"], "report", None, "reported")
+            + (None, None, [])
+        )
+        events.append(
+            (rid, uuid.uuid4(), cid, now, None, "dispatch", "reported", "assigned")
+            + (uuid.UUID(point["unit"]), due, [])
+        )
+    return inspection, results, cases, events
+
+
+async def insert_raw(conn, rows: tuple) -> None:
+    inspection, results, cases, events = rows
+    async with conn.transaction():
+        await conn.execute(INSERT_INSPECTION, *inspection)
+        await conn.executemany(INSERT_RESULT, results)
+        await conn.executemany(INSERT_CASE, cases)
+        await conn.executemany(INSERT_EVENT, events)
+
+
+def raw_context(seeded: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "region_id": uuid.UUID(seeded["region_id"]),
+        "inspector_id": uuid.UUID(seeded["inspector_id"]),
+        "point_type_id": uuid.UUID(seeded["point_type_id"]),
+        "category_id": uuid.UUID(seeded["category_id"]),
+        "points_by_id": {p["id"]: p for p in seeded["points"]},
+    }
+
+
+# --------------------------------------------------------------------------- (a′) bare app
+
+
+def _bare_app():
+    """FastAPI + the same pydantic model + raw asyncpg rows in one transaction (no auth,
+    no registry, no idempotency, no checks): the HTTP-plus-database ceiling."""
+    import asyncpg
+    from fastapi import FastAPI
+
+    seeded = json.loads(Path(os.environ["BENCH_BARE_SEED"]).read_text())
+    ctx = raw_context(seeded)
+    state: dict[str, Any] = {}
+
+    async def lifespan(app: FastAPI):
+        state["pool"] = await asyncpg.create_pool(
+            **asyncpg_connect_kwargs(os.environ["BENCH_BARE_DATABASE_URL"]),
+            min_size=10,
+            max_size=10,
+        )
+        yield
+        await state["pool"].close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.post("/v1/inspections", status_code=201)
+    async def submit(body: InspectionCreate) -> JSONResponse:
+        data = body.model_dump(mode="json")
+        rows = raw_rows(data, ctx, json.dumps(data))
+        async with state["pool"].acquire() as conn:
+            await insert_raw(conn, rows)
+        return JSONResponse({"id": str(body.id)}, status_code=201)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # Built lazily (uvicorn imports "inspections_ingest:bare_app" in the server process).
+    if name == "bare_app":
+        return _bare_app()
+    raise AttributeError(name)
+
+
+# --------------------------------------------------------------------------- POST load
+
+
+@dataclass
+class PostSpec:
+    """What the load process sends: built there, before the clock starts."""
+
+    port: int
+    path: str
+    headers: dict[str, str]
+    points: list[dict[str, Any]]
+    concurrency: int
+    requests: int
+    warmup: int
+    batch: int = 0  # 0 = one inspection per request; n = batches of n
+    max_seconds: float = MAX_SECONDS
+    seed: int = 1
+    expect: list[int] = field(default_factory=lambda: [201])
+
+
+def _encode_request(spec: PostSpec, payload: bytes) -> bytes:
+    extra = "".join(f"{k}: {v}\r\n" for k, v in spec.headers.items())
+    head = (
+        f"POST {spec.path} HTTP/1.1\r\nHost: 127.0.0.1:{spec.port}\r\n{extra}"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + payload
+
+
+async def _post_load(spec: PostSpec, on_warm) -> dict[str, Any]:
+    from common import _read_response
+
+    rng = random.Random(spec.seed)
+    now = datetime.now(UTC)
+
+    def build(count: int) -> list[bytes]:
+        out = []
+        for _ in range(count):
+            if spec.batch:
+                body = {
+                    "inspections": [make_body(rng, spec.points, now) for _ in range(spec.batch)]
+                }
+            else:
+                body = make_body(rng, spec.points, now)
+            out.append(_encode_request(spec, json.dumps(body, ensure_ascii=False).encode()))
+        return out
+
+    warm_requests, requests = build(spec.warmup), build(spec.requests)
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    ok = 0
+    ok_marker = b'"status":201'
+
+    async def phase(encoded: list[bytes], record: bool, deadline: float) -> None:
+        nonlocal ok
+        next_index = 0
+
+        async def client() -> None:
+            nonlocal next_index, ok
+            reader = writer = None
+            while next_index < len(encoded) and time.perf_counter() < deadline:
+                index = next_index
+                next_index += 1
+                if writer is None:
+                    reader, writer = await asyncio.open_connection("127.0.0.1", spec.port)
+                started = time.perf_counter()
+                try:
+                    writer.write(encoded[index])
+                    status, body, keep_alive = await _read_response(reader)
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    status, body, keep_alive = 0, b"", False
+                elapsed = time.perf_counter() - started
+                if record:
+                    latencies.append(elapsed)
+                    statuses[str(status)] = statuses.get(str(status), 0) + 1
+                    if status in spec.expect and (
+                        not spec.batch or body.count(ok_marker) == spec.batch
+                    ):
+                        ok += 1
+                if not keep_alive:
+                    writer.close()
+                    reader = writer = None
+            if writer is not None:
+                writer.close()
+
+        await asyncio.gather(*(client() for _ in range(spec.concurrency)))
+
+    await phase(warm_requests, False, time.perf_counter() + spec.max_seconds)
+    on_warm()
+    began = time.perf_counter()
+    await phase(requests, True, began + spec.max_seconds)
+    seconds = time.perf_counter() - began
+    return {"latencies": latencies, "statuses": statuses, "seconds": seconds, "ok": ok}
+
+
+def _post_process(spec: PostSpec, queue: multiprocessing.Queue) -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    queue.put(asyncio.run(_post_load(spec, on_warm=lambda: queue.put("warm"))))
+
+
+def run_post(name: str, server: ServerProcess, spec: PostSpec) -> LoadResult:
+    """Closed-loop POST load from a separate process; errors = answers other than expected."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_post_process, args=(spec, queue))
+    process.start()
+    assert queue.get(timeout=spec.max_seconds + 180) == "warm"
+    cpu_before = server.cpu_seconds()
+    raw = queue.get(timeout=spec.max_seconds + 180)
+    cpu_after = server.cpu_seconds()
+    process.join()
+    result = summarize(name, spec.concurrency, raw["latencies"], raw["statuses"], raw["seconds"])
+    result.errors = result.requests - raw["ok"]
+    if cpu_before is not None and cpu_after is not None and result.requests:
+        result.server_cpu_ms_per_request = round(
+            (cpu_after - cpu_before) * 1000 / result.requests, 3
+        )
+    return result
+
+
+def run_constant(server: ServerProcess, clients: int) -> LoadResult:
+    from common import run_load
+
+    return run_load(
+        "(a) constant GET (HTTP ceiling)",
+        server.url,
+        ["/constant"],
+        server=server,
+        concurrency=clients,
+        requests=4 * REQUESTS,
+        warmup=200,
+    )
+
+
+# --------------------------------------------------------------------------- (d) raw
+
+
+async def raw_insert_rate(url: str, seeded: dict[str, Any], count: int) -> LoadResult:
+    """``count`` inspections' rows over 10 asyncpg connections, one transaction each."""
+    rng = random.Random(4)
+    ctx = raw_context(seeded)
+    now = datetime.now(UTC)
+    bodies = [make_body(rng, seeded["points"], now) for _ in range(count + 100)]
+    rows = [raw_rows(b, ctx, json.dumps(b)) for b in bodies]
+    conns = [await asyncpg_connect(url) for _ in range(10)]
+    latencies: list[float] = []
+    try:
+        for i in range(100):  # warm-up (statement cache, buffers)
+            await insert_raw(conns[i % 10], rows[i])
+        queue = iter(rows[100:])
+
+        async def worker(conn) -> None:
+            for item in queue:
+                started = time.perf_counter()
+                await insert_raw(conn, item)
+                latencies.append(time.perf_counter() - started)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(c) for c in conns))
+        seconds = time.perf_counter() - began
+    finally:
+        for conn in conns:
+            await conn.close()
+    return summarize(
+        "(d) raw asyncpg insert, no HTTP (10 connections)",
+        10,
+        latencies,
+        {"200": len(latencies)},
+        seconds,
+    )
+
+
+async def count_rows(url: str, region_id: str) -> dict[str, int]:
+    conn = await asyncpg_connect(url)
+    try:
+        out = {}
+        for table in ("inspections", "inspection_results", "cases", "case_events"):
+            out[table] = await conn.fetchval(
+                f"SELECT count(*) FROM {table} WHERE region_id = $1", uuid.UUID(region_id)
+            )
+        out["pending"] = await conn.fetchval(
+            "SELECT count(*) FROM inspections WHERE region_id = $1 AND validation <> 'valid'",
+            uuid.UUID(region_id),
+        )
+        return out
+    finally:
+        await conn.close()
+
+
+# --------------------------------------------------------------------------- main
+
+
+def inspections_per_second(result: LoadResult, batch: int) -> float:
+    return round(result.rps * max(1, batch), 1)
+
+
+def main() -> int:
+    import tempfile
+
+    print(f"seeding {POINTS:,} sample points …", flush=True)
+    results: list[LoadResult] = []
+    per_level: dict[int, dict[str, LoadResult]] = {}
+    with fresh_database("cw_bench_ingest") as url, tempfile.TemporaryDirectory() as tmp:
+        seeded = asyncio.run(seed(url))
+        seed_file = Path(tmp) / "seed.json"
+        seed_file.write_text(json.dumps(seeded))
+        env = {
+            "DATABASE_URL": url,
+            "CW_ENV": "development",
+            "CW_DEMO": "0",
+            "CW_LOG_LEVEL": "WARNING",
+            "CW_JWT_SECRET": JWT_SECRET,
+            "CW_SERVICE_TOKEN": SERVICE_TOKEN,
+            "INSPECTIONS_PENDING_RETRY_SECONDS": "0",
+        }
+        auth = {"Authorization": f"Bearer {seeded['token']}"}
+        with ServerProcess(app="registry.main:app", env=env) as registry:
+            service_env = {**env, "CW_REGISTRY_URL": registry.url}
+            bare_env = {"BENCH_BARE_DATABASE_URL": url, "BENCH_BARE_SEED": str(seed_file)}
+            with (
+                constant_server() as constant,
+                ServerProcess(
+                    app="inspections_ingest:bare_app", app_dir=BENCH_DIR, env=bare_env
+                ) as bare,
+                ServerProcess(app="inspections.main:app", env=service_env) as service,
+            ):
+                seed_no = 0
+                for clients in CLIENT_LEVELS:
+                    level: dict[str, LoadResult] = {}
+
+                    def spec(server: ServerProcess, path: str, **kw: Any) -> PostSpec:
+                        nonlocal seed_no
+                        seed_no += 1
+                        return PostSpec(
+                            port=server.port,
+                            path=path,
+                            headers=auth,
+                            points=seeded["points"],
+                            concurrency=clients,  # noqa: B023
+                            seed=seed_no,
+                            **kw,
+                        )
+
+                    level["a"] = run_constant(constant, clients)
+                    level["a2"] = run_post(
+                        "(a′) bare FastAPI + pydantic + asyncpg insert",
+                        bare,
+                        spec(bare, "/v1/inspections", requests=REQUESTS, warmup=100),
+                    )
+                    level["b"] = run_post(
+                        "(b) POST /v1/inspections (real service)",
+                        service,
+                        spec(service, "/v1/inspections", requests=REQUESTS, warmup=100),
+                    )
+                    level["c"] = run_post(
+                        f"(c) POST /v1/inspections/batch ({BATCH_SIZE} per request)",
+                        service,
+                        spec(
+                            service,
+                            "/v1/inspections/batch",
+                            requests=BATCHES,
+                            warmup=min(clients, 16),
+                            batch=BATCH_SIZE,
+                            expect=[200],
+                        ),
+                    )
+                    per_level[clients] = level
+                    results += list(level.values())
+                    for r in level.values():
+                        print(
+                            f"  {clients:>2} clients  {r.name:<52} {r.rps:>7.1f} req/s  "
+                            f"p50 {r.p50_ms:.1f} ms  p99 {r.p99_ms:.1f} ms  errors {r.errors} "
+                            f"{r.status_counts}",
+                            flush=True,
+                        )
+        raw = asyncio.run(raw_insert_rate(url, seeded, RAW_INSPECTIONS))
+        results.append(raw)
+        print(f"  raw insert: {raw.rps:.1f} inspections/s", flush=True)
+        counts = asyncio.run(count_rows(url, seeded["region_id"]))
+
+    ratios: dict[str, Any] = {}
+    for clients, level in per_level.items():
+        ratios[clients] = {
+            "b_over_a_prime": round(level["b"].rps / level["a2"].rps, 3),
+            "a_prime_over_a": round(level["a2"].rps / level["a"].rps, 3),
+            "c_over_d": round(inspections_per_second(level["c"], BATCH_SIZE) / raw.rps, 3),
+            "c_inspections_per_second": inspections_per_second(level["c"], BATCH_SIZE),
+            "b_p99_ms": level["b"].p99_ms,
+        }
+    r16 = ratios[CLIENT_LEVELS[0]]
+    met = {
+        "b_over_a_prime_at_least_0.5_at_16": r16["b_over_a_prime"] >= TARGET_SINGLE_RATIO,
+        "b_p99_below_100_ms_at_16": r16["b_p99_ms"] < TARGET_P99_MS,
+        "c_over_d_at_least_0.5": all(r["c_over_d"] >= TARGET_BATCH_RATIO for r in ratios.values()),
+    }
+    print()
+    print(
+        f"### inspection ingest — 1 region, {POINTS:,} points, 10-item checklist, "
+        "10 results + 2 cases per inspection"
+    )
+    print()
+    print(markdown_table(results))
+    print()
+    print("| clients | b/a′ | a′/a | (c) inspections/s | (d) inspections/s | c/d | b p99 ms |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for clients, r in ratios.items():
+        print(
+            f"| {clients} | {r['b_over_a_prime']:.2f} | {r['a_prime_over_a']:.2f} | "
+            f"{r['c_inspections_per_second']:.0f} | {raw.rps:.0f} | {r['c_over_d']:.2f} | "
+            f"{r['b_p99_ms']:.1f} |"
+        )
+    print()
+    print(f"- targets: {met}")
+    print(f"- rows written: {counts}")
+    path = write_results(
+        "inspections_ingest",
+        {
+            "points": POINTS,
+            "batch_size": BATCH_SIZE,
+            "results": results,
+            "ratios": {str(k): v for k, v in ratios.items()},
+            "targets_met": met,
+            "rows_written": counts,
+        },
+    )
+    print(f"- written to {path}")
+    return 1 if any(r.errors for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
