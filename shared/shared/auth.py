@@ -9,6 +9,7 @@ to know who is calling. Services call each other with the static service token
 from __future__ import annotations
 
 import hmac
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from pwdlib import PasswordHash
 from shared.errors import Forbidden, Unauthorized
 
 Role = Literal["admin", "inspector", "unit", "leader", "service"]
+PERSON_ROLES = ("admin", "inspector", "unit", "leader")
 REGION_HEADER = "X-Region-Id"
 JWT_ALGORITHM = "HS256"
 
@@ -67,7 +69,29 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
 
 
+# Verified tokens, so a phone's stream of requests pays for signature checking
+# once per token rather than once per request. Expiry is still checked on every
+# hit; the cache is bounded and simply cleared when full.
+_VERIFIED: dict[tuple[str, str], tuple[Principal, float]] = {}
+_VERIFIED_MAX = 4096
+
+
 def decode_token(token: str, secret: str) -> Principal:
+    """Verify a JWT (signature, issuer, expiry) and return its principal."""
+    hit = _VERIFIED.get((token, secret))
+    if hit is not None:
+        principal, expires_at = hit
+        if time.time() < expires_at:
+            return principal
+        del _VERIFIED[(token, secret)]
+    principal, expires_at = _verify(token, secret)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[(token, secret)] = (principal, expires_at)
+    return principal
+
+
+def _verify(token: str, secret: str) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(
             token,
@@ -76,13 +100,16 @@ def decode_token(token: str, secret: str) -> Principal:
             issuer="chuangwei",
             options={"require": ["exp", "sub", "rid", "role"]},
         )
-        return Principal(
+        if claims["role"] not in PERSON_ROLES:  # "service" is never a JWT claim
+            raise jwt.InvalidTokenError("unknown role")
+        principal = Principal(
             subject_id=uuid.UUID(claims["sub"]),
             region_id=uuid.UUID(claims["rid"]),
             role=claims["role"],
             unit_id=uuid.UUID(claims["uid"]) if claims.get("uid") else None,
             username=claims.get("usr"),
         )
+        return principal, float(claims["exp"])
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The token has expired; sign in again.") from exc
     except (jwt.InvalidTokenError, ValueError, KeyError) as exc:

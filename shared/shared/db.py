@@ -35,7 +35,10 @@ def create_engine(
         async_database_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per checkout. A connection that died
+        # with the server fails its first statement instead; that request answers
+        # 503 (shared.errors) and the pool replaces the connection.
+        pool_recycle=1800,
         connect_args={
             "server_settings": {"application_name": application_name, "timezone": "UTC"},
             "timeout": 5,

@@ -82,3 +82,48 @@ async def test_garbage_token_is_401(registry, db):
     headers["Authorization"] += "x"
     response = await registry.get("/v1/units", headers=headers)
     assert response.status_code == 401
+
+
+async def test_a_signed_token_claiming_the_service_role_is_refused(registry, db):
+    from shared.auth import issue_token
+    from shared.settings import CommonSettings
+
+    region = await make_region(db)
+    person = await make_person(db, region=region, role="admin")
+    forged = issue_token(
+        secret=CommonSettings().jwt_secret,
+        ttl_seconds=60,
+        person_id=person.id,
+        region_id=region.id,
+        role="service",
+        unit_id=None,
+        username=person.username,
+    )
+    response = await registry.get("/v1/units", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+
+
+async def test_an_expired_token_is_refused_even_after_it_was_accepted(registry, db):
+    import asyncio
+
+    from shared.auth import issue_token
+    from shared.settings import CommonSettings
+
+    region = await make_region(db)
+    person = await make_person(db, region=region, role="admin")
+    token = issue_token(
+        secret=CommonSettings().jwt_secret,
+        ttl_seconds=2,
+        person_id=person.id,
+        region_id=region.id,
+        role="admin",
+        unit_id=None,
+        username=person.username,
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await registry.get("/v1/units", headers=headers)).status_code == 200
+    await asyncio.sleep(
+        2.5
+    )  # let the two-second token expire (a cached verification must not outlive it)
+    response = await registry.get("/v1/units", headers=headers)
+    assert response.status_code == 401
