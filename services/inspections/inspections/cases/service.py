@@ -103,6 +103,7 @@ async def open_case(
     deadlines: DeadlineRules | None,
     dispatcher_id: uuid.UUID | None = None,
     now: datetime | None = None,
+    refresh: bool = True,
 ) -> Case:
     """Add a case (``reported``, with a ``report`` event) and dispatch it at once when
     ``draft.unit_id`` and ``deadlines`` are given (``assigned``, ``dispatch`` event,
@@ -111,6 +112,9 @@ async def open_case(
     Without deadline rules the case stays ``reported`` (and invisible to the unit)
     for an admin to dispatch. ``dispatcher_id`` is the actor of the automatic dispatch (``None`` = the system,
     e.g. ingest). Links the report photos to the case. Flushes; never commits.
+
+    ``refresh=False`` (ingest opening several cases at once) leaves the flush to the
+    caller and skips reloading the server defaults: the rows go out in one batch.
     """
     now = now or utcnow()
     reported_at = draft.reported_at.astimezone(UTC)
@@ -162,11 +166,13 @@ async def open_case(
             action="dispatch",
             from_status="reported",
         )
-    await session.flush()
+    if refresh:
+        await session.flush()
     await link_photos(
         session, region_id=region_id, photo_ids=case.photo_ids, owner_kind="case", owner_id=case.id
     )
-    await session.refresh(case)
+    if refresh:
+        await session.refresh(case)
     return case
 
 

@@ -424,12 +424,13 @@ async def submit(
             body_hash=digest,
         )
         .on_conflict_do_nothing()
-        .returning(Inspection.id)
+        .returning(Inspection)
     )
-    inspection = await _get(session, region_id, body.id)
-    assert inspection is not None
     if inserted is None:  # a concurrent submission of the same id committed first
-        return _replay(inspection, digest)
+        existing = await _get(session, region_id, body.id)
+        assert existing is not None
+        return _replay(existing, digest)
+    inspection = inserted  # the stored row, server defaults included (no second SELECT)
     if pending:
         await link_photos(
             session,
@@ -479,22 +480,28 @@ async def finalize(
     inspection.validation_error = None
     inspection.validated_at = utcnow()
 
-    for r in body.results:
-        session.add(
-            InspectionResult(
-                region_id=region_id,
-                inspection_id=inspection.id,
-                item_code=r.item_code,
-                outcome=r.outcome,
-                grade=r.grade,
-                deduction=Decimal(str(r.deduction)) if r.deduction is not None else None,
-                points=_points(items[r.item_code]),
-                earned=result.earned[r.item_code],
-                note=r.note,
-                photo_ids=list(r.photo_ids),
-            )
-        )
+    # The inspection's UPDATE first (the results reference it), then every item result in
+    # one multi-row INSERT: no per-row unit-of-work bookkeeping.
     await session.flush()
+    await session.execute(
+        insert(InspectionResult).values(
+            [
+                {
+                    "region_id": region_id,
+                    "inspection_id": inspection.id,
+                    "item_code": r.item_code,
+                    "outcome": r.outcome,
+                    "grade": r.grade,
+                    "deduction": Decimal(str(r.deduction)) if r.deduction is not None else None,
+                    "points": _points(items[r.item_code]),
+                    "earned": result.earned[r.item_code],
+                    "note": r.note,
+                    "photo_ids": list(r.photo_ids),
+                }
+                for r in body.results
+            ]
+        )
+    )
     await link_photos(
         session,
         region_id=region_id,
@@ -529,8 +536,9 @@ async def finalize(
                     photo_ids=tuple(case.photo_ids),
                 ),
                 deadlines=deadlines,
+                refresh=False,
             )
-    await session.flush()
+    await session.flush()  # the cases and their events, batched
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
