@@ -78,7 +78,8 @@ async def leader_token(url: str) -> str:
             REGION_CODE,
             LEADER[0],
         )
-        await conn.execute("ANALYZE")  # fresh statistics for any new index
+        # Fresh statistics and visibility maps (index-only scans), as autovacuum keeps them.
+        await conn.execute("VACUUM (ANALYZE) cases, case_events, inspections")
     finally:
         await conn.close()
     return issue_token(

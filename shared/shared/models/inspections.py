@@ -185,6 +185,12 @@ class Case(RegionScoped, Versioned, Timestamps, Base):
             postgresql_where="closed_at IS NOT NULL",
         ),
         Index("ix_cases_region_reporter_reported", "region_id", "reporter_id", "reported_at"),
+        Index(
+            "ix_cases_region_id_cover",
+            "region_id",
+            "id",
+            postgresql_include=["unit_id", "due_at", "status"],
+        ),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     sample_point_id: Mapped[uuid.UUID | None] = mapped_column()
@@ -229,6 +235,13 @@ class CaseEvent(RegionScoped, Base):
         CheckConstraint(f"action in {CASE_ACTIONS}", name="action"),
         Index("ix_case_events_region_case_at", "region_id", "case_id", "at"),
         Index("ix_case_events_region_action_at", "region_id", "action", "at"),
+        Index(
+            "ix_case_events_region_action_at_cover",
+            "region_id",
+            "action",
+            "at",
+            postgresql_include=["case_id", "unit_id"],
+        ),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     case_id: Mapped[uuid.UUID] = mapped_column()

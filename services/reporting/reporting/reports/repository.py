@@ -38,6 +38,15 @@ async def _rows(session: AsyncSession, sql: str, params: dict[str, Any]) -> list
 
 # --- units -----------------------------------------------------------------------------
 
+# Cases that can count in a unit's state figures (open, overdue, due, closed): unclosed,
+# closed at or after the period's start (or as-of, if sooner), or due from the start on.
+# Every FILTER of ``st`` implies it; it only spares the cases closed long before.
+UNIT_CANDIDATE = (
+    "(c.closed_at IS NULL"
+    " OR c.closed_at >= least(CAST(:s AS timestamptz), CAST(:asof AS timestamptz))"
+    " OR c.due_at >= :s)"
+)
+
 UNITS_SQL = f"""
 WITH ev AS (
     SELECT coalesce(e.unit_id, c.unit_id) AS unit_id,
@@ -67,6 +76,7 @@ WITH ev AS (
                FILTER (WHERE {DUE} AND NOT {CLOSED_ON_TIME}), '{{}}') AS late_case_ids
     FROM cases c
     WHERE c.region_id = :rid AND c.unit_id IS NOT NULL AND c.status <> 'cancelled'
+      AND {UNIT_CANDIDATE}
     GROUP BY 1
 )
 SELECT u.id AS unit_id, u.code AS unit_code, u.name AS unit_name,
@@ -268,29 +278,59 @@ async def inspectors(
 
 # --- chiefs ----------------------------------------------------------------------------
 
+# Cases that can count in a chief's figures for the period: reported in it, still
+# unclosed, closed at or after its start (or as-of, if sooner) or due from its start on.
+# Every FILTER below implies this, so it only trims rows (the whole range keeps them all).
+CHIEF_CANDIDATE = (
+    "((c.reported_at >= :s AND c.reported_at < :e) OR c.closed_at IS NULL"
+    " OR c.closed_at >= least(CAST(:s AS timestamptz), CAST(:asof AS timestamptz))"
+    " OR c.due_at >= :s)"
+)
+
+# The cases are counted once per patch (division path; road address) and the chiefs
+# then add up the patches they cover: a chief × patch join instead of chief × case.
+_CHIEF_SUMS = (
+    "sum(f_cases) AS cases, sum(f_open) AS open, sum(f_overdue) AS overdue,"
+    " sum(f_due) AS due, sum(f_closed) AS closed"
+)
 CHIEFS_SQL = f"""
-WITH cc AS (
-    SELECT c.*, coalesce(nullif(c.address, ''), sp.address, '') AS patch_address,
-           cd.path AS patch_path
+WITH cc AS MATERIALIZED (
+    SELECT coalesce(nullif(c.address, ''), sp.address, '') AS patch_address,
+           cd.path AS patch_path,
+           (c.reported_at >= :s AND c.reported_at < :e)::int AS f_cases,
+           ({OPEN})::int AS f_open,
+           ({OVERDUE})::int AS f_overdue,
+           ({DUE})::int AS f_due,
+           ({CLOSED})::int AS f_closed
     FROM cases c
     LEFT JOIN sample_points sp ON sp.region_id = c.region_id AND sp.id = c.sample_point_id
     LEFT JOIN divisions cd ON cd.region_id = c.region_id
          AND cd.id = coalesce(c.division_id, sp.division_id)
-    WHERE c.region_id = :rid AND c.status <> 'cancelled'
+    WHERE c.region_id = :rid AND c.status <> 'cancelled' AND {CHIEF_CANDIDATE}
+), by_path AS MATERIALIZED (
+    SELECT patch_path, {_CHIEF_SUMS} FROM cc WHERE patch_path IS NOT NULL GROUP BY patch_path
+), by_address AS MATERIALIZED (
+    SELECT patch_address, {_CHIEF_SUMS} FROM cc GROUP BY patch_address
 )
 SELECT ch.id AS chief_id, ch.kind, ch.person_id, p.display_name AS person_name,
        ch.division_id, d.name AS division_name, ch.road_name,
-       count(c.id) FILTER (WHERE c.reported_at >= :s AND c.reported_at < :e) AS cases,
-       count(c.id) FILTER (WHERE {OPEN}) AS open,
-       count(c.id) FILTER (WHERE {OVERDUE}) AS overdue,
-       count(c.id) FILTER (WHERE {DUE}) AS due,
-       count(c.id) FILTER (WHERE {CLOSED}) AS closed
+       coalesce(sum(x.cases), 0)::bigint AS cases,
+       coalesce(sum(x.open), 0)::bigint AS open,
+       coalesce(sum(x.overdue), 0)::bigint AS overdue,
+       coalesce(sum(x.due), 0)::bigint AS due,
+       coalesce(sum(x.closed), 0)::bigint AS closed
 FROM chiefs ch
 JOIN people p ON p.region_id = ch.region_id AND p.id = ch.person_id
 LEFT JOIN divisions d ON d.region_id = ch.region_id AND d.id = ch.division_id
-LEFT JOIN cc AS c ON
-     (ch.kind <> 'road' AND c.patch_path LIKE d.path || '%')
-  OR (ch.kind = 'road' AND ch.road_name <> '' AND strpos(c.patch_address, ch.road_name) > 0)
+LEFT JOIN LATERAL (
+    SELECT bp.cases, bp.open, bp.overdue, bp.due, bp.closed
+    FROM by_path bp
+    WHERE ch.kind <> 'road' AND bp.patch_path LIKE d.path || '%'
+    UNION ALL
+    SELECT ba.cases, ba.open, ba.overdue, ba.due, ba.closed
+    FROM by_address ba
+    WHERE ch.kind = 'road' AND ch.road_name <> '' AND strpos(ba.patch_address, ch.road_name) > 0
+) AS x ON true
 WHERE ch.region_id = :rid {{person_filter}}
 GROUP BY ch.id, ch.kind, ch.person_id, p.display_name, ch.division_id, d.name, ch.road_name
 ORDER BY ch.kind, p.display_name, ch.id
