@@ -36,7 +36,7 @@ class Stack:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
-    def start(self, name: str, *, timeout: float = 30.0) -> None:
+    def start(self, name: str, *, timeout: float = 90.0) -> None:
         log = open(REPO_ROOT / ".data" / f"e2e-{name}.log", "ab")  # noqa: SIM115
         self.processes[name] = subprocess.Popen(
             [
