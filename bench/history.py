@@ -27,7 +27,10 @@ from sqlalchemy.engine import make_url
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-DB_NAME = os.environ.get("CW_BENCH_HISTORY_DB", "cw_bench_history_v1")
+# A generator, not a benchmark: bench/run_all.py skips it (the report bench calls it).
+RUN_ALL = False
+
+DB_NAME = os.environ.get("CW_BENCH_HISTORY_DB", "cw_bench_history_v2")
 REGION_CODE = "bench-history"
 ADMIN = ("bench-admin", "bench-password")
 LEADER = ("bench-leader", "bench-password")
@@ -405,7 +408,9 @@ async def generate(url: str, *, scale: float = 1.0, seed: int = 20261129) -> dic
             insp_rows, case_rows, event_rows = [], [], []
             for i in range(chunk_start, min(n_insp, chunk_start + CHUNK)):
                 pt = points[rng.randrange(n_points)]
-                finished = START + timedelta(seconds=rng.random() * span)
+                # Time-ordered like real data (inspections arrive day by day), so a
+                # month's rows sit together on disk as they would in production.
+                finished = START + timedelta(seconds=span * (i + rng.random()) / n_insp)
                 score = max(0.0, min(100.0, rng.gauss(84, 9)))
                 iid = _uuid(rng)
                 inspector = inspectors[rng.randrange(120)]
@@ -582,7 +587,15 @@ async def generate(url: str, *, scale: float = 1.0, seed: int = 20261129) -> dic
                             closed or reported,
                         )
                     )
+                    # Like the cases service, every event records the unit and the
+                    # deadline in force after the action (none before dispatch).
+                    unit_now = due_now = None
                     for action, frm, to, at, ev_unit, ev_due in events:
+                        if action == "dispatch":
+                            unit_now, due_now = ev_unit, ev_due
+                        elif action == "extend":
+                            due_now = ev_due
+                        ev_unit, ev_due = unit_now, due_now
                         made_events += 1
                         event_rows.append(
                             (
