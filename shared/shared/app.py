@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.orm.exc import StaleDataError
 
-from shared.db import create_engine, create_sessionmaker
+from shared.db import create_engine, create_read_pool, create_sessionmaker
 from shared.errors import install_error_handlers, problem_response
 from shared.health import router as health_router
 from shared.observability import configure_logging, install_observability
@@ -32,7 +32,10 @@ def create_app(
     on_startup: Hook | None = None,
     on_shutdown: Hook | None = None,
     openapi_tags: list[dict] | None = None,
+    read_pool_size: int = 0,
 ) -> FastAPI:
+    """Build a service's app; ``read_pool_size > 0`` adds ``app.state.read_pool`` (ReadConnectionDep)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = settings_factory()
@@ -47,6 +50,13 @@ def create_app(
             max_overflow=settings.db_max_overflow,
         )
         app.state.sessionmaker = create_sessionmaker(app.state.engine)
+        app.state.read_pool = None
+        if read_pool_size:
+            app.state.read_pool = await create_read_pool(
+                settings.database_url,
+                application_name=f"chuangwei.{service}.read",
+                max_size=read_pool_size,
+            )
         try:
             if on_startup is not None:
                 await on_startup(app)
@@ -54,6 +64,8 @@ def create_app(
         finally:
             if on_shutdown is not None:
                 await on_shutdown(app)
+            if app.state.read_pool is not None:
+                await app.state.read_pool.close()
             await app.state.engine.dispose()
 
     app = FastAPI(
@@ -62,6 +74,10 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         openapi_tags=openapi_tags,
+        # Metrics are Prometheus (/metrics); FastAPI's built-in OpenTelemetry would
+        # look up providers on every request for nothing. Turn it on here with an
+        # exporter when tracing is wanted.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
 

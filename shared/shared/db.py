@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -65,3 +66,42 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def create_read_pool(url: str, *, application_name: str, max_size: int) -> asyncpg.Pool:
+    """A bare asyncpg pool for the few hot, read-only queries that need no unit of work.
+
+    A SQLAlchemy session costs more CPU per request than the phone's list queries
+    themselves; those endpoints take a connection from here instead (see
+    ``ReadConnectionDep``). Everything that writes uses ``SessionDep``.
+    """
+    parsed = make_url(url)
+    return await asyncpg.create_pool(
+        user=parsed.username,
+        password=parsed.password or None,
+        database=parsed.database,
+        host=parsed.query.get("host") or parsed.host,
+        port=parsed.port,
+        min_size=1,
+        max_size=max_size,
+        command_timeout=30,
+        server_settings={"application_name": application_name, "timezone": "UTC"},
+        reset=_reset_read_connection,
+    )
+
+
+async def _reset_read_connection(connection: asyncpg.Connection) -> None:
+    # asyncpg's default reset (RESET ALL, UNLISTEN, advisory unlock …) is a round trip
+    # per request; read-only requests change no session state, so only an
+    # interrupted transaction needs undoing.
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
+async def get_read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """One pooled asyncpg connection for a read-only request (autocommit, no transaction)."""
+    async with request.app.state.read_pool.acquire() as connection:
+        yield connection
+
+
+ReadConnectionDep = Annotated[asyncpg.Connection, Depends(get_read_connection)]

@@ -29,7 +29,9 @@ class CommonSettings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "CW_DATABASE_URL")
     )
-    db_pool_size: int = 10
+    # The pool should cover a process's usual concurrency: overflow connections are
+    # opened and closed per burst, and a PostgreSQL connect costs more than a query.
+    db_pool_size: int = 20
     db_max_overflow: int = 10
 
     jwt_secret: str = DEV_JWT_SECRET

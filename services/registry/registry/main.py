@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from shared.app import create_app
 
 from registry.auth.router import router as auth_router
 from registry.bootstrap import bootstrap
 from registry.routers import ROUTERS
 from registry.settings import RegistrySettings
+from shared.app import create_app
 
 
 async def on_startup(app: FastAPI) -> None:
@@ -28,4 +28,6 @@ app = create_app(
     settings_factory=RegistrySettings,
     routers=[auth_router, *ROUTERS],
     on_startup=on_startup,
+    # The phone's sample-point lists (near, delta sync) read through a bare asyncpg pool.
+    read_pool_size=10,
 )

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
 
 from shared.auth import Principal
 from shared.errors import BadRequest, Unprocessable
@@ -196,17 +196,14 @@ class Statement:
 
         self.sql = _PARAM.sub(number, sql)
 
-    async def fetch(self, session: AsyncSession, params: dict[str, Any]) -> list[Any]:
-        """Run on the session's connection straight through asyncpg.
+    async def fetch(self, connection: asyncpg.Connection, params: dict[str, Any]) -> list[Any]:
+        """Run straight through asyncpg on a read-pool connection (shared.db.ReadConnectionDep).
 
         These two lists are the service's hottest queries: asyncpg's own statement
-        cache and plain records skip SQLAlchemy's per-execution work, and a single
-        read needs no BEGIN/COMMIT (the autocommit mode is reset when the connection
-        returns to the pool). Use only in requests that write nothing.
+        cache and plain records skip SQLAlchemy's per-request work, and a single
+        read needs no BEGIN/COMMIT.
         """
-        connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        raw = await connection.get_raw_connection()
-        return await raw.driver_connection.fetch(self.sql, *(params[n] for n in self.names))
+        return await connection.fetch(self.sql, *(params[n] for n in self.names))
 
 
 def _page(rows: list[Any], limit: int, key) -> tuple[bytes, str | None]:
@@ -218,7 +215,7 @@ def _page(rows: list[Any], limit: int, key) -> tuple[bytes, str | None]:
 
 
 async def list_points(
-    session: AsyncSession,
+    connection: asyncpg.Connection,
     filters: Filters,
     *,
     updated_since: datetime | None,
@@ -245,7 +242,7 @@ async def list_points(
             updated_since = updated_since.replace(tzinfo=UTC)
         params["updated_since"] = updated_since
     stmt = _list_sql(filters.shape, updated_since is not None, after is not None)
-    rows = await stmt.fetch(session, params)
+    rows = await stmt.fetch(connection, params)
     if updated_since is not None:
         return _page(rows, limit, lambda row: [row["key_0"].isoformat(), str(row["key_1"])])
     return _page(rows, limit, lambda row: [row["key_0"], str(row["key_1"])])
@@ -310,7 +307,7 @@ SELECT {ROW_JSON}, 'distance_m', {DISTANCE})::text AS item, {DISTANCE} AS distan
 
 
 async def near_points(
-    session: AsyncSession,
+    connection: asyncpg.Connection,
     filters: Filters,
     *,
     lat: float,
@@ -343,5 +340,5 @@ async def near_points(
             raise BadRequest(
                 "The cursor is not valid for this list; start again without it."
             ) from exc
-    rows = await _near_sql(filters.shape, after is not None).fetch(session, params)
+    rows = await _near_sql(filters.shape, after is not None).fetch(connection, params)
     return _page(rows, limit, lambda row: [row["distance_m"], str(row["id"])])

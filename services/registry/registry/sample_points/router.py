@@ -19,7 +19,7 @@ from registry.sample_points.schemas import (
 )
 from shared.auth import AdminUser, CurrentUser
 from shared.concurrency import check_if_match, etag
-from shared.db import SessionDep
+from shared.db import ReadConnectionDep, SessionDep
 from shared.errors import PayloadTooLarge, Unprocessable
 from shared.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 
@@ -59,7 +59,7 @@ List sample points the caller may see (unit accounts: only their unit's).
 @router.get("", response_model=Page[SamplePointRead], description=LIST_DESCRIPTION)
 async def list_sample_points(
     principal: CurrentUser,
-    session: SessionDep,
+    connection: ReadConnectionDep,
     point_type_id: Annotated[uuid.UUID | None, Query(alias="type")] = None,
     division_id: Annotated[uuid.UUID | None, Query(alias="division")] = None,
     unit_id: Annotated[uuid.UUID | None, Query(alias="unit")] = None,
@@ -88,11 +88,11 @@ async def list_sample_points(
             )
         lat, lon = repository.parse_near(near)
         items, next_cursor = await repository.near_points(
-            session, filters, lat=lat, lon=lon, radius_m=radius_m, cursor=cursor, limit=limit
+            connection, filters, lat=lat, lon=lon, radius_m=radius_m, cursor=cursor, limit=limit
         )
     else:
         items, next_cursor = await repository.list_points(
-            session, filters, updated_since=updated_since, cursor=cursor, limit=limit
+            connection, filters, updated_since=updated_since, cursor=cursor, limit=limit
         )
     # The items arrive as JSON rendered by PostgreSQL; only the envelope is built here.
     body = b'{"items":' + items + b',"next_cursor":' + orjson.dumps(next_cursor) + b"}"
