@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import (
     Boolean,
@@ -21,27 +21,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared import vocabulary
 from shared.models.base import Base, RegionScoped, Timestamps, Versioned
 from shared.models.registry import SEVERITIES
 
-SOURCES = ("woodpecker", "expert", "supervision", "leader", "self", "citizen")
-OUTCOMES = ("pass", "fail", "na")
-VALIDATION_STATES = ("valid", "pending", "rejected")
-CASE_STATUSES = ("reported", "assigned", "returned", "rectified", "closed", "cancelled", "parked")
-CASE_ACTIONS = (
-    "report",
-    "dispatch",
-    "cancel",
-    "mark_duplicate",
-    "return",
-    "request_extension",
-    "extend",
-    "rectify",
-    "verify",
-    "reject",
-    "park",
-    "resume",
-)
+SOURCES = get_args(vocabulary.CaseSource)
+OUTCOMES = get_args(vocabulary.Outcome)
+VALIDATION_STATES = get_args(vocabulary.ValidationState)
+CASE_STATUSES = get_args(vocabulary.CaseStatus)
+# "report" is the event that opens a case; it is not an action anyone can take.
+CASE_ACTIONS = ("report", *get_args(vocabulary.CaseActionName))
 
 
 class Photo(RegionScoped, Base):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import (
     Boolean,
@@ -30,16 +30,17 @@ from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
 
+from shared import vocabulary
 from shared.models.base import Base, RegionScoped, Timestamps, UUIDId, Versioned
 
-ROLES = ("admin", "inspector", "unit", "leader")
-DIVISION_LEVELS = ("street", "community", "grid")
-UNIT_KINDS = ("department", "street_office", "company", "other")
-CHIEF_KINDS = ("area", "grid", "road")
-POINT_STATUSES = ("active", "retired")
-SEVERITIES = ("urgent", "normal", "complex")
-DEADLINE_UNITS = ("hours", "workdays")
-CALENDAR_KINDS = ("holiday", "workday")
+ROLES = get_args(vocabulary.PersonRole)
+DIVISION_LEVELS = get_args(vocabulary.DivisionLevel)
+UNIT_KINDS = get_args(vocabulary.UnitKind)
+CHIEF_KINDS = get_args(vocabulary.ChiefKind)
+POINT_STATUSES = get_args(vocabulary.PointStatus)
+SEVERITIES = get_args(vocabulary.Severity)
+DEADLINE_UNITS = get_args(vocabulary.DeadlineUnit)
+CALENDAR_KINDS = get_args(vocabulary.CalendarDayKind)
 
 
 class PGPoint(UserDefinedType):

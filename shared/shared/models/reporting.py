@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import (
     CheckConstraint,
@@ -20,9 +20,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared import vocabulary
 from shared.models.base import Base, RegionScoped, Timestamps, Versioned
 
-NOTICE_LEVELS = ("notice", "interview", "accountability")
+NOTICE_LEVELS = get_args(vocabulary.NoticeLevel)
 
 
 class ReportSettings(RegionScoped, Versioned, Timestamps, Base):

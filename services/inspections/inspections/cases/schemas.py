@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
 from shared.schemas import RequestModel, ResponseModel
-
-Severity = Literal["urgent", "normal", "complex"]
-Source = Literal["woodpecker", "expert", "supervision", "leader", "self", "citizen"]
-CaseStatus = Literal[
-    "reported", "assigned", "returned", "rectified", "closed", "cancelled", "parked"
-]
-ActionName = Literal[
-    "dispatch",
-    "cancel",
-    "mark_duplicate",
-    "return",
-    "request_extension",
-    "extend",
-    "rectify",
-    "verify",
-    "reject",
-    "park",
-    "resume",
-]
+from shared.vocabulary import CaseActionName as ActionName
+from shared.vocabulary import CaseSource as Source
+from shared.vocabulary import CaseStatus, Severity
 
 
 class Location(RequestModel):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
 from shared.schemas import RequestModel, ResponseModel
+from shared.vocabulary import CalendarDayKind as DayKind
 
-DayKind = Literal["holiday", "workday"]
 DayName = Annotated[str, StringConstraints(max_length=100)]
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import StringConstraints
 
 from shared.schemas import RequestModel, ResponseModel
+from shared.vocabulary import ChiefKind
 
-ChiefKind = Literal["area", "grid", "road"]
 RoadName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import Field, model_validator
 
 from shared.schemas import RequestModel, ResponseModel
+from shared.vocabulary import DeadlineUnit, Severity
 
-Severity = Literal["urgent", "normal", "complex"]
-DeadlineUnit = Literal["hours", "workdays"]
 # A year is the longest sensible time limit in either unit.
 MAX_AMOUNT = {"hours": 24 * 366, "workdays": 366}
 

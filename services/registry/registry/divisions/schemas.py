@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, StringConstraints, computed_field
 
 from shared.schemas import RequestModel, ResponseModel
+from shared.vocabulary import DivisionLevel as Level
 
-Level = Literal["street", "community", "grid"]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import StringConstraints
 
 from shared.schemas import RequestModel, ResponseModel
+from shared.vocabulary import PersonRole
 
-PersonRole = Literal["admin", "inspector", "unit", "leader"]
 Username = Annotated[
     str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
 ]

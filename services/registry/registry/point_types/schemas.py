@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
 from shared.schemas import RequestModel, ResponseModel
+from shared.vocabulary import DeadlineUnit, Severity
 
-Severity = Literal["urgent", "normal", "complex"]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 PassMark = Annotated[float, Field(ge=0, le=100)]
@@ -21,7 +21,7 @@ class DeadlineLimit(RequestModel):
     """How long a unit has for one severity: ``amount`` hours or working days."""
 
     amount: Annotated[int, Field(gt=0, le=10_000)]
-    unit: Literal["hours", "workdays"]
+    unit: DeadlineUnit
 
 
 DeadlinePolicyOverride = dict[Severity, DeadlineLimit]

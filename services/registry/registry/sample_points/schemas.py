@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
 from shared.schemas import RequestModel, ResponseModel
+from shared.vocabulary import PointStatus as Status
 
-Status = Literal["active", "retired"]
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Address = Annotated[str, Field(max_length=400)]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, StringConstraints, computed_field
 
 from shared.schemas import RequestModel, ResponseModel
+from shared.vocabulary import UnitKind as Kind
 
-Kind = Literal["department", "street_office", "company", "other"]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Phone = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[0-9+\-() ]+$")]
