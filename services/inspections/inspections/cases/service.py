@@ -95,6 +95,95 @@ def add_event(
     return event
 
 
+@dataclass
+class CasePlan:
+    """The rows opening one case writes: the ``cases`` row and its events, as column dicts."""
+
+    case: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
+def plan_case(
+    *,
+    region_id: uuid.UUID,
+    draft: CaseDraft,
+    deadlines: DeadlineRules | None,
+    now: datetime | None = None,
+) -> CasePlan:
+    """The rows of :func:`open_case` without a session: ``reported`` with a ``report``
+    event, then — with ``draft.unit_id`` and ``deadlines`` — ``assigned`` with a
+    ``dispatch`` event by the system (``actor_id`` None) and ``due_at`` counted from
+    the dispatch. Ingest writes these rows itself, in bulk."""
+    now = now or utcnow()
+    reported_at = draft.reported_at.astimezone(UTC)
+    photo_ids = list(dict.fromkeys(draft.photo_ids))
+    case: dict[str, Any] = {
+        "region_id": region_id,
+        "id": draft.id,
+        "sample_point_id": draft.sample_point_id,
+        "inspection_id": draft.inspection_id,
+        "item_code": draft.item_code,
+        "source": draft.source,
+        "category_id": draft.category_id,
+        "point_type_id": draft.point_type_id,
+        "division_id": draft.division_id,
+        "description": draft.description,
+        "severity": draft.severity,
+        "lat": draft.lat,
+        "lon": draft.lon,
+        "address": draft.address,
+        "unit_id": None,
+        "reporter_id": draft.reporter_id,
+        "status": "reported",
+        "due_at": None,
+        "reported_at": reported_at,
+        "dispatched_at": None,
+        "rework_count": 0,
+        "extension_count": 0,
+        "return_count": 0,
+        "photo_ids": photo_ids,
+    }
+    events = [
+        {
+            "region_id": region_id,
+            "id": uuid.uuid4(),
+            "case_id": draft.id,
+            "at": reported_at,
+            "actor_id": draft.reporter_id,
+            "action": "report",
+            "from_status": None,
+            "to_status": "reported",
+            "note": None,
+            "photo_ids": list(photo_ids),
+            "unit_id": None,
+            "due_at": None,
+        }
+    ]
+    if draft.unit_id is not None and deadlines is not None:
+        dispatched_at = max(now, reported_at + _TICK)
+        due_at = deadlines.due_at(draft.severity, dispatched_at)
+        case.update(
+            status="assigned", unit_id=draft.unit_id, dispatched_at=dispatched_at, due_at=due_at
+        )
+        events.append(
+            {
+                "region_id": region_id,
+                "id": uuid.uuid4(),
+                "case_id": draft.id,
+                "at": dispatched_at,
+                "actor_id": None,
+                "action": "dispatch",
+                "from_status": "reported",
+                "to_status": "assigned",
+                "note": None,
+                "photo_ids": [],
+                "unit_id": draft.unit_id,
+                "due_at": due_at,
+            }
+        )
+    return CasePlan(case=case, events=events)
+
+
 async def open_case(
     session: AsyncSession,
     *,
@@ -116,56 +205,13 @@ async def open_case(
     ``refresh=False`` (ingest opening several cases at once) leaves the flush to the
     caller and skips reloading the server defaults: the rows go out in one batch.
     """
-    now = now or utcnow()
-    reported_at = draft.reported_at.astimezone(UTC)
-    case = Case(
-        region_id=region_id,
-        id=draft.id,
-        sample_point_id=draft.sample_point_id,
-        inspection_id=draft.inspection_id,
-        item_code=draft.item_code,
-        source=draft.source,
-        category_id=draft.category_id,
-        point_type_id=draft.point_type_id,
-        division_id=draft.division_id,
-        description=draft.description,
-        severity=draft.severity,
-        lat=draft.lat,
-        lon=draft.lon,
-        address=draft.address,
-        unit_id=None,
-        reporter_id=draft.reporter_id,
-        status="reported",
-        reported_at=reported_at,
-        rework_count=0,
-        extension_count=0,
-        return_count=0,
-        photo_ids=list(dict.fromkeys(draft.photo_ids)),
-    )
+    plan = plan_case(region_id=region_id, draft=draft, deadlines=deadlines, now=now)
+    for event in plan.events:
+        if event["action"] == "dispatch":
+            event["actor_id"] = dispatcher_id
+    case = Case(**plan.case)
     session.add(case)
-    add_event(
-        session,
-        case,
-        at=reported_at,
-        actor_id=draft.reporter_id,
-        action="report",
-        from_status=None,
-        photo_ids=case.photo_ids,
-    )
-    if draft.unit_id is not None and deadlines is not None:
-        dispatched_at = max(now, reported_at + _TICK)
-        case.status = "assigned"
-        case.unit_id = draft.unit_id
-        case.dispatched_at = dispatched_at
-        case.due_at = deadlines.due_at(draft.severity, dispatched_at)
-        add_event(
-            session,
-            case,
-            at=dispatched_at,
-            actor_id=dispatcher_id,
-            action="dispatch",
-            from_status="reported",
-        )
+    session.add_all([CaseEvent(**event) for event in plan.events])
     if refresh:
         await session.flush()
     await link_photos(
@@ -174,6 +220,46 @@ async def open_case(
     if refresh:
         await session.refresh(case)
     return case
+
+
+_PLANNED_CASE_COLUMNS = tuple(
+    "region_id id sample_point_id inspection_id item_code source category_id point_type_id "
+    "division_id description severity lat lon address unit_id reporter_id status due_at "
+    "reported_at dispatched_at rework_count extension_count return_count photo_ids".split()
+)
+_PLANNED_EVENT_COLUMNS = tuple(
+    "region_id id case_id at actor_id action from_status to_status note photo_ids unit_id "
+    "due_at".split()
+)
+
+
+def _numbered(n: int) -> str:
+    return ", ".join(f"${i}" for i in range(1, n + 1))
+
+
+_INSERT_PLANNED_CASE = (
+    f"INSERT INTO cases ({', '.join(_PLANNED_CASE_COLUMNS)}, version) "
+    f"VALUES ({_numbered(len(_PLANNED_CASE_COLUMNS))}, 1)"
+)
+_INSERT_PLANNED_EVENT = (
+    f"INSERT INTO case_events ({', '.join(_PLANNED_EVENT_COLUMNS)}) "
+    f"VALUES ({_numbered(len(_PLANNED_EVENT_COLUMNS))})"
+)
+
+
+async def insert_case_plans(conn: Any, plans: list[CasePlan]) -> None:
+    """Write planned cases and their events with a raw asyncpg connection (ingest's bulk
+    path, inside the caller's transaction): two pipelined statements for any number of
+    cases. Photo links are the caller's job (``link_rows``)."""
+    if not plans:
+        return
+    await conn.executemany(
+        _INSERT_PLANNED_CASE, [tuple(p.case[c] for c in _PLANNED_CASE_COLUMNS) for p in plans]
+    )
+    await conn.executemany(
+        _INSERT_PLANNED_EVENT,
+        [tuple(e[c] for c in _PLANNED_EVENT_COLUMNS) for p in plans for e in p.events],
+    )
 
 
 async def next_event_time(

@@ -43,11 +43,16 @@ async def submit_inspection(
     response: Response,
     session: SessionDep,
     principal: Submitter,
-) -> InspectionDetail:
+) -> InspectionDetail | Response:
     """Submit one visit (201), idempotent by its client id: the same body again answers 200 with the stored record, another body 409; when the registry is unreachable it is kept `pending` (202) and validated, scored and its cases opened once the registry answers (a pending one found invalid becomes `rejected` with `validation_error`). `inspector_id` is the caller; admins and inspectors submit any source, leaders only `source: leader`. Every item of the checklist version must be answered (`na` when it does not apply); a result takes a `grade` 0–10 or a `deduction`, or neither (`pass` = full points, `fail` = 0). Times may not be more than 5 minutes ahead nor older than 30 days; all photos must be uploaded first. `off_site` is set past 300 m from the point (and when no location is sent), `suspect_photos` when a photo's bytes were used by another inspection or its EXIF time is over a day from the visit; neither rejects."""
     outcome = await service.submit(session, request.app, principal=principal, body=body)
+    location = {"Location": f"/v1/inspections/{outcome.id}"}
+    if outcome.detail is not None:  # a new record, answered from memory (no reload)
+        content = InspectionDetail.model_validate(outcome.detail).model_dump_json()
+        return Response(content, outcome.status, location, media_type="application/json")
     response.status_code = outcome.status
-    response.headers["Location"] = f"/v1/inspections/{outcome.inspection.id}"
+    response.headers.update(location)
+    assert outcome.inspection is not None
     return await to_detail(session, outcome.inspection)
 
 

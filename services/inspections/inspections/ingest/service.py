@@ -37,10 +37,17 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inspections.cases.service import CaseDraft, open_case
+from inspections.cases.service import (
+    CaseDraft,
+    CasePlan,
+    insert_case_plans,
+    open_case,
+    plan_case,
+)
+from inspections.ingest import fast
 from inspections.ingest.registry import fetch_context
-from inspections.ingest.schemas import InspectionCreate
-from inspections.photos.service import link_photos, missing_photos
+from inspections.ingest.schemas import InspectionCreate, InspectionRead
+from inspections.photos.service import link_photos, link_rows, missing_photos
 from shared.auth import Principal
 from shared.errors import AppError, Conflict, Forbidden, Unprocessable, problem
 from shared.http_client import UpstreamUnavailable
@@ -69,14 +76,24 @@ def canonical_body(body: InspectionCreate) -> dict[str, Any]:
     return body.model_dump(mode="json")
 
 
+def canonical_json(body: dict[str, Any]) -> str:
+    """The canonical body as JSON text: sorted keys, no spaces, UTF-8 as is."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def body_hash(body: dict[str, Any], inspector_id: uuid.UUID | None) -> str:
     """sha256 of the canonical JSON of the body and its submitter.
 
     The submitter is part of the hash so that another person replaying someone
     else's id gets 409, never the other person's record.
     """
-    payload = {"inspector_id": str(inspector_id), "body": body}
-    raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json_hash(canonical_json(body), inspector_id)
+
+
+def json_hash(body_json: str, inspector_id: uuid.UUID | None) -> str:
+    """:func:`body_hash` from the body's canonical JSON: the same text ``json.dumps`` with
+    sorted keys gives for ``{"inspector_id": …, "body": …}`` ("body" sorts first)."""
+    raw = f'{{"body":{body_json},"inspector_id":{json.dumps(str(inspector_id))}}}'
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -121,8 +138,28 @@ async def stored_errors(
     session: AsyncSession, *, region_id: uuid.UUID, body: InspectionCreate
 ) -> list[dict[str, Any]]:
     """Problems against what this service stores: photos not uploaded, case ids taken."""
-    errors: list[dict[str, Any]] = []
     missing = set(await missing_photos(session, region_id=region_id, photo_ids=body.photo_ids()))
+    taken: set[uuid.UUID] = set()
+    if body.cases:
+        # Cases of this very inspection are a concurrent replay, not a clash.
+        taken = set(
+            await session.scalars(
+                select(Case.id).where(
+                    Case.region_id == region_id,
+                    Case.id.in_([c.id for c in body.cases]),
+                    or_(Case.inspection_id.is_(None), Case.inspection_id != body.id),
+                )
+            )
+        )
+    return stored_error_list(body, missing=missing, taken=taken)
+
+
+def stored_error_list(
+    body: InspectionCreate, *, missing: set[uuid.UUID], taken: set[uuid.UUID]
+) -> list[dict[str, Any]]:
+    """The entries of :func:`stored_errors` given the photos not uploaded and the case ids
+    used by other records."""
+    errors: list[dict[str, Any]] = []
     if missing:
         for i, result in enumerate(body.results):
             for j, photo_id in enumerate(result.photo_ids):
@@ -136,17 +173,7 @@ async def stored_errors(
                     errors.append(
                         _err(["cases", i, "photo_ids", j], f"photo {photo_id} was not uploaded")
                     )
-    if body.cases:
-        # Cases of this very inspection are a concurrent replay, not a clash.
-        taken = set(
-            await session.scalars(
-                select(Case.id).where(
-                    Case.region_id == region_id,
-                    Case.id.in_([c.id for c in body.cases]),
-                    or_(Case.inspection_id.is_(None), Case.inspection_id != body.id),
-                )
-            )
-        )
+    if taken:
         for i, case in enumerate(body.cases):
             if case.id in taken:
                 errors.append(_err(["cases", i, "id"], "a case with this id already exists"))
@@ -157,8 +184,22 @@ async def stored_errors(
 
 
 def _items(ctx: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    checklist = ctx.get("checklist") or {}
-    return {item["code"]: item for item in checklist.get("items") or []}
+    """The checklist items by code, computed once per (cached) context."""
+    items = ctx.get("_items_by_code")
+    if items is None:
+        checklist = ctx.get("checklist") or {}
+        items = {item["code"]: item for item in checklist.get("items") or []}
+        ctx["_items_by_code"] = items
+    return items
+
+
+def deadline_rules(ctx: dict[str, Any]) -> DeadlineRules:
+    """The context's deadline policy and calendar, parsed once per (cached) context."""
+    rules = ctx.get("_deadline_rules")
+    if rules is None:
+        rules = DeadlineRules.from_context(ctx)
+        ctx["_deadline_rules"] = rules
+    return rules
 
 
 def context_errors(body: InspectionCreate, ctx: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -328,8 +369,13 @@ async def photos_suspect(
 
 @dataclass
 class Outcome:
-    inspection: Inspection
+    """How a submission ended: ``inspection`` is the stored record (a replay, a pending
+    one); a new valid inspection carries its response ``detail``, built from memory."""
+
+    id: uuid.UUID
     status: int  # 201 new, 200 replay, 202 pending
+    inspection: Inspection | None = None
+    detail: dict[str, Any] | None = None
 
 
 async def _get(session: AsyncSession, region_id: uuid.UUID, inspection_id: uuid.UUID):
@@ -347,7 +393,7 @@ def _replay(existing: Inspection, digest: str) -> Outcome:
             "a corrected visit needs a new id.",
             extra={"id": str(existing.id)},
         )
-    return Outcome(existing, 202 if existing.validation == "pending" else 200)
+    return Outcome(existing.id, 202 if existing.validation == "pending" else 200, existing)
 
 
 def check_may_submit(principal: Principal, body: InspectionCreate) -> None:
@@ -359,6 +405,22 @@ def check_may_submit(principal: Principal, body: InspectionCreate) -> None:
         raise Forbidden("Leaders submit their own visits only, with source 'leader'.")
 
 
+@dataclass
+class Prepared:
+    """A parsed body with its stored (canonical) form and hash, computed once."""
+
+    body: InspectionCreate
+    stored: dict[str, Any]
+    body_json: str
+    digest: str
+
+
+def prepare(principal: Principal, body: InspectionCreate) -> Prepared:
+    stored = canonical_body(body)
+    body_json = canonical_json(stored)
+    return Prepared(body, stored, body_json, json_hash(body_json, principal.subject_id))
+
+
 async def submit(
     session: AsyncSession,
     app: FastAPI,
@@ -367,19 +429,24 @@ async def submit(
     body: InspectionCreate,
     registry_down: bool = False,
 ) -> Outcome:
-    """Store one inspection (see the module docstring); flushes, never commits."""
-    check_may_submit(principal, body)
-    region_id = principal.region_id
-    stored_body = canonical_body(body)
-    digest = body_hash(stored_body, principal.subject_id)
-    existing = await _get(session, region_id, body.id)
-    if existing is not None:
-        return _replay(existing, digest)
+    """Store one inspection (see the module docstring); flushes, never commits.
 
+    A new valid inspection is written with raw statements (:mod:`.fast`) and answered
+    from memory; the id already stored shows as an ``INSERT … ON CONFLICT`` that
+    inserts nothing and answers like a replay. Refusals look the id up first, so a
+    replay always wins over a refusal.
+    """
+    check_may_submit(principal, body)
+    prepared = prepare(principal, body)
+    region_id = principal.region_id
+    conn = await fast.driver(session)
     errors = static_errors(body, utcnow())
-    errors += await stored_errors(session, region_id=region_id, body=body)
+    with fast.translated():
+        missing = await fast.missing_photos(conn, region_id, body.photo_ids())
+        taken = await fast.taken_cases(conn, region_id, {c.id: body.id for c in body.cases})
+    errors += stored_error_list(body, missing=missing, taken=taken)
     if errors:
-        raise Unprocessable("The inspection is not valid; see errors.", errors=errors)
+        return await _refuse(session, region_id, prepared, errors)
 
     ctx: dict[str, Any] | None = None
     pending = registry_down
@@ -397,8 +464,38 @@ async def submit(
     if not pending:
         errors = context_errors(body, ctx)
         if errors:
-            raise Unprocessable("The inspection is not valid; see errors.", errors=errors)
+            return await _refuse(session, region_id, prepared, errors)
+    if pending:
+        return await _store_pending(session, principal, prepared)
+    assert ctx is not None
+    suspect = await photos_suspect(session, region_id=region_id, inspection_id=body.id, body=body)
+    plan = plan_inspection(prepared, principal, ctx, suspect=suspect)
+    with fast.translated():
+        created = await fast.insert_inspections(conn, [plan.row])
+        if not created:  # stored before, or by a concurrent submission that committed first
+            existing = await _get(session, region_id, body.id)
+            assert existing is not None
+            return _replay(existing, prepared.digest)
+        await write_children(conn, [plan])
+        codes = await fast.sorted_codes(conn, [r.item_code for r in body.results])
+    return Outcome(body.id, 201, detail=plan.detail(created[body.id], codes))
 
+
+async def _refuse(
+    session: AsyncSession, region_id: uuid.UUID, prepared: Prepared, errors: list[dict[str, Any]]
+) -> Outcome:
+    """422 with ``errors`` — unless the id is already stored: then it is a replay."""
+    existing = await _get(session, region_id, prepared.body.id)
+    if existing is not None:
+        return _replay(existing, prepared.digest)
+    raise Unprocessable("The inspection is not valid; see errors.", errors=errors)
+
+
+async def _store_pending(
+    session: AsyncSession, principal: Principal, prepared: Prepared
+) -> Outcome:
+    """Keep the submission ``pending`` (202) while the registry cannot be asked."""
+    body, region_id = prepared.body, principal.region_id
     inserted = await session.scalar(
         insert(Inspection)
         .values(
@@ -420,8 +517,8 @@ async def submit(
             off_site=False,
             suspect_photos=False,
             validation="pending",
-            body=stored_body,
-            body_hash=digest,
+            body=prepared.stored,
+            body_hash=prepared.digest,
         )
         .on_conflict_do_nothing()
         .returning(Inspection)
@@ -429,20 +526,187 @@ async def submit(
     if inserted is None:  # a concurrent submission of the same id committed first
         existing = await _get(session, region_id, body.id)
         assert existing is not None
-        return _replay(existing, digest)
-    inspection = inserted  # the stored row, server defaults included (no second SELECT)
-    if pending:
-        await link_photos(
-            session,
-            region_id=region_id,
-            photo_ids=body.photo_ids(),
-            owner_kind="inspection",
-            owner_id=inspection.id,
+        return _replay(existing, prepared.digest)
+    await link_photos(
+        session,
+        region_id=region_id,
+        photo_ids=body.photo_ids(),
+        owner_kind="inspection",
+        owner_id=inserted.id,
+    )
+    return Outcome(inserted.id, 202, inserted)
+
+
+def _money(value: Decimal | None) -> Decimal | None:
+    """As a ``numeric(10, 2)`` column stores it (half away from zero)."""
+    return None if value is None else value.quantize(_CENT, ROUND_HALF_UP)
+
+
+@dataclass
+class InspectionPlan:
+    """Every row a new valid inspection writes, and what its response needs."""
+
+    id: uuid.UUID
+    row: tuple[Any, ...]
+    results: list[tuple[Any, ...]]
+    cases: list[CasePlan]
+    links: list[tuple[uuid.UUID, uuid.UUID, str, uuid.UUID]]
+    fields: dict[str, Any]
+
+    def detail(self, created_at: datetime, codes: list[str]) -> dict[str, Any]:
+        """The :class:`InspectionDetail` of the stored record (as GET reads it back):
+        results in the database's item-code order, case ids in (reported_at, id) order."""
+        by_code = {r[2]: r for r in self.results}
+        results = []
+        for code in codes:
+            _, _, item_code, outcome, grade, deduction, points, earned, note, photos = by_code[code]
+            results.append(
+                {
+                    "item_code": item_code,
+                    "outcome": outcome,
+                    "grade": grade,
+                    "deduction": _money(deduction),
+                    "points": _money(points),
+                    "earned": _money(earned),
+                    "note": note,
+                    "photo_ids": photos,
+                }
+            )
+        case_ids = sorted(c.case["id"] for c in self.cases)  # one reported_at: by id
+        return {**self.fields, "created_at": created_at, "results": results, "case_ids": case_ids}
+
+
+def plan_inspection(
+    prepared: Prepared, principal: Principal, ctx: dict[str, Any], *, suspect: bool
+) -> InspectionPlan:
+    """Score, flag and lay out the rows of a validated new inspection (what
+    :func:`finalize` does to a pending one), without touching the database."""
+    body, region_id = prepared.body, principal.region_id
+    point = ctx.get("sample_point") or {}
+    point_type = ctx.get("point_type") or {}
+    category = ctx.get("category") or {}
+    score = score_inspection(body, ctx)
+    items = _items(ctx)
+    point_type_id = _uuid(point.get("point_type_id") or point_type.get("id"))
+    category_id = _uuid(point_type.get("category_id") or category.get("id"))
+    division_id = _uuid(point.get("division_id"))
+    unit_id = _uuid(point.get("unit_id"))
+    location, epidemic = body.location, body.epidemic
+    distance: float | None = None
+    if location is not None and point.get("lat") is not None and point.get("lon") is not None:
+        distance = round(distance_m(location.lat, location.lon, point["lat"], point["lon"]), 1)
+        off_site = distance > OFF_SITE_METRES
+    else:
+        off_site = location is None
+    validated_at = utcnow()
+    inspector_id = principal.subject_id
+    fields: dict[str, Any] = {
+        "region_id": region_id,
+        "id": body.id,
+        "sample_point_id": body.sample_point_id,
+        "point_type_id": point_type_id,
+        "category_id": category_id,
+        "division_id": division_id,
+        "unit_id": unit_id,
+        "checklist_version": body.checklist_version,
+        "inspector_id": inspector_id,
+        "source": body.source,
+        "started_at": body.started_at,
+        "finished_at": body.finished_at,
+        "lat": location.lat if location else None,
+        "lon": location.lon if location else None,
+        "accuracy_m": location.accuracy_m if location else None,
+        "distance_m": distance,
+        "max_points": score.max_points,
+        "earned_points": score.earned_points,
+        "score": score.score,
+        "passed": score.passed,
+        "vetoed_items": score.vetoed_items,
+        "off_site": off_site,
+        "suspect_photos": suspect,
+        "health_code_checked": epidemic.health_code_checked if epidemic else None,
+        "temperature_checked": epidemic.temperature_checked if epidemic else None,
+        "masks_worn": epidemic.masks_worn if epidemic else None,
+        "validation": "valid",
+        "body": prepared.body_json,
+        "body_hash": prepared.digest,
+        "validated_at": validated_at,
+    }
+    row = tuple(fields[c] for c in fast.INSPECTION_COLUMNS)
+    results = [
+        (
+            region_id,
+            body.id,
+            r.item_code,
+            r.outcome,
+            r.grade,
+            Decimal(str(r.deduction)) if r.deduction is not None else None,
+            _points(items[r.item_code]),
+            score.earned[r.item_code],
+            r.note,
+            list(r.photo_ids),
         )
-        return Outcome(inspection, 202)
-    assert ctx is not None
-    await finalize(session, inspection, body, ctx)
-    return Outcome(inspection, 201)
+        for r in body.results
+    ]
+    links = [(region_id, p, "inspection", body.id) for p in body.photo_ids()]
+    cases: list[CasePlan] = []
+    if body.cases:
+        deadlines = deadline_rules(ctx)
+        for case in body.cases:
+            where = case.location or location
+            plan = plan_case(
+                region_id=region_id,
+                draft=CaseDraft(
+                    id=case.id,
+                    source=body.source,
+                    description=case.description,
+                    severity=case.severity,
+                    reported_at=body.finished_at,
+                    reporter_id=inspector_id,
+                    sample_point_id=body.sample_point_id,
+                    inspection_id=body.id,
+                    item_code=case.item_code,
+                    category_id=category_id,
+                    point_type_id=point_type_id,
+                    division_id=division_id,
+                    unit_id=unit_id,
+                    lat=where.lat if where else point.get("lat"),
+                    lon=where.lon if where else point.get("lon"),
+                    address=point.get("address"),
+                    photo_ids=tuple(case.photo_ids),
+                ),
+                deadlines=deadlines,
+            )
+            cases.append(plan)
+            links += [(region_id, p, "case", case.id) for p in plan.case["photo_ids"]]
+    response = {
+        name: fields[name]
+        for name in _READ_FIELDS
+        if name not in ("location", "epidemic", "created_at", "validation_error")
+    }
+    response["location"] = (
+        {"lat": location.lat, "lon": location.lon, "accuracy_m": location.accuracy_m}
+        if location is not None
+        else None
+    )
+    response["epidemic"] = {
+        "health_code_checked": fields["health_code_checked"],
+        "temperature_checked": fields["temperature_checked"],
+        "masks_worn": fields["masks_worn"],
+    }
+    response["validation_error"] = None
+    response["vetoed_items"] = list(score.vetoed_items)
+    return InspectionPlan(body.id, row, results, cases, links, response)
+
+
+_READ_FIELDS = tuple(InspectionRead.model_fields)
+
+
+async def write_children(conn: Any, plans: list[InspectionPlan]) -> None:
+    """The item results, photo links, cases and case events of inserted inspections."""
+    await fast.insert_results(conn, [r for p in plans for r in p.results])
+    await link_rows(conn, [link for p in plans for link in p.links])
+    await insert_case_plans(conn, [c for p in plans for c in p.cases])
 
 
 async def finalize(
@@ -510,7 +774,7 @@ async def finalize(
         owner_id=inspection.id,
     )
     if body.cases:
-        deadlines = DeadlineRules.from_context(ctx)
+        deadlines = deadline_rules(ctx)
         for case in body.cases:
             where = case.location or body.location
             await open_case(
@@ -551,12 +815,22 @@ def _uuid(value: Any) -> uuid.UUID | None:
 async def submit_batch(
     session: AsyncSession, app: FastAPI, *, principal: Principal, items: list[Any]
 ) -> list[dict[str, Any]]:
-    """Store each inspection on its own (a savepoint each) and report per item, in order.
+    """Store each inspection on its own and report per item, in order.
+
+    Items are checked and scored in Python first; a run of new, valid items without
+    photos is then written together (one multi-row statement per table). Anything else
+    — an invalid or forbidden item, an id or case id used earlier in the batch, photos
+    (their reuse check sees the items before), the registry down — goes through
+    :func:`submit` on its own, in a savepoint, after the items before it are written,
+    so every item sees the batch's earlier items exactly as one-by-one submission would.
 
     Once the registry proves unreachable, the rest of the batch goes straight
     to pending instead of waiting on it again for every item.
     """
-    results: list[dict[str, Any]] = []
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    run: list[_Queued] = []
+    seen_ids: set[uuid.UUID] = set()
+    seen_cases: set[uuid.UUID] = set()
     registry_down = False
     for index, raw in enumerate(items):
         raw_id = raw.get("id") if isinstance(raw, dict) else None
@@ -565,59 +839,169 @@ async def submit_batch(
         try:
             body = InspectionCreate.model_validate(raw)
         except ValidationError as exc:
-            results.append(
-                {
-                    "id": item_id,
-                    "status": 422,
-                    "error": problem(
-                        422,
-                        "The inspection is not valid; see errors.",
-                        slug="validation-error",
-                        instance=instance,
-                        errors=_pydantic_errors(exc),
-                    ),
-                }
-            )
+            results[index] = {
+                "id": item_id,
+                "status": 422,
+                "error": problem(
+                    422,
+                    "The inspection is not valid; see errors.",
+                    slug="validation-error",
+                    instance=instance,
+                    errors=_pydantic_errors(exc),
+                ),
+            }
             continue
-        try:
-            async with session.begin_nested():
-                outcome = await submit(
-                    session, app, principal=principal, body=body, registry_down=registry_down
+        case_ids = [c.id for c in body.cases]
+        bulk = (
+            not registry_down
+            and body.id not in seen_ids
+            and seen_cases.isdisjoint(case_ids)
+            and not body.photo_ids()
+            and _may_submit(principal, body)
+            and not static_errors(body, utcnow())
+        )
+        seen_ids.add(body.id)
+        seen_cases.update(case_ids)
+        queued = _Queued(index, instance, body)
+        if bulk:
+            try:
+                ctx = await fetch_context(
+                    app,
+                    region_id=principal.region_id,
+                    sample_point_id=body.sample_point_id,
+                    checklist_version=body.checklist_version,
                 )
-        except AppError as exc:
-            results.append(
-                {
-                    "id": str(body.id),
-                    "status": exc.status,
-                    "error": problem(
-                        exc.status,
-                        exc.detail,
-                        slug=exc.slug,
-                        instance=instance,
-                        errors=exc.errors,
-                        extra=exc.extra,
-                    ),
-                }
+            except UpstreamUnavailable as exc:
+                log.warning("registry unavailable; inspection %s kept pending: %s", body.id, exc)
+                registry_down = True
+            else:
+                if not context_errors(body, ctx):
+                    assert ctx is not None
+                    queued.ctx = ctx
+                    run.append(queued)
+                    continue
+        registry_down = await _write_run(session, app, principal, run, results, registry_down)
+        run = []
+        results[index], down = await _submit_one(session, app, principal, queued, registry_down)
+        registry_down = registry_down or down
+    await _write_run(session, app, principal, run, results, registry_down)
+    return [r for r in results if r is not None]
+
+
+@dataclass
+class _Queued:
+    index: int
+    instance: str
+    body: InspectionCreate
+    ctx: dict[str, Any] | None = None
+
+
+def _may_submit(principal: Principal, body: InspectionCreate) -> bool:
+    try:
+        check_may_submit(principal, body)
+    except Forbidden:
+        return False
+    return True
+
+
+async def _submit_one(
+    session: AsyncSession, app: FastAPI, principal: Principal, item: _Queued, registry_down: bool
+) -> tuple[dict[str, Any], bool]:
+    """One item through :func:`submit` in a savepoint: its result, and whether it proved
+    the registry down."""
+    try:
+        async with session.begin_nested():
+            outcome = await submit(
+                session, app, principal=principal, body=item.body, registry_down=registry_down
             )
-            continue
-        except IntegrityError:
-            results.append(
-                {
-                    "id": str(body.id),
-                    "status": 409,
-                    "error": problem(
-                        409,
-                        "The inspection conflicts with existing data.",
-                        slug="conflict",
-                        instance=instance,
-                    ),
-                }
-            )
-            continue
-        if outcome.status == 202:
-            registry_down = registry_down or outcome.inspection.validation == "pending"
-        results.append({"id": str(body.id), "status": outcome.status})
-    return results
+    except AppError as exc:
+        return _refused(item, exc), False
+    except IntegrityError:
+        error = problem(
+            409,
+            "The inspection conflicts with existing data.",
+            slug="conflict",
+            instance=item.instance,
+        )
+        return {"id": str(item.body.id), "status": 409, "error": error}, False
+    down = outcome.status == 202 and (
+        outcome.inspection is not None and outcome.inspection.validation == "pending"
+    )
+    return {"id": str(item.body.id), "status": outcome.status}, down
+
+
+def _refused(item: _Queued, exc: AppError) -> dict[str, Any]:
+    return {
+        "id": str(item.body.id),
+        "status": exc.status,
+        "error": problem(
+            exc.status,
+            exc.detail,
+            slug=exc.slug,
+            instance=item.instance,
+            errors=exc.errors,
+            extra=exc.extra,
+        ),
+    }
+
+
+_STORED = "SELECT id, validation FROM inspections WHERE region_id = $1 AND id = ANY($2::uuid[])"
+
+
+async def _write_run(
+    session: AsyncSession,
+    app: FastAPI,
+    principal: Principal,
+    run: list[_Queued],
+    results: list[dict[str, Any] | None],
+    registry_down: bool,
+) -> bool:
+    """Write a run of new-looking valid items together; returns ``registry_down``.
+
+    Items whose id is already stored or whose case ids are taken write nothing (a replay
+    or a 422), so they are answered one by one after the others. A stored *pending* id
+    answers 202, which — as one by one — sends the items after it to pending: the run
+    is cut there. A unique violation (a concurrent writer) rolls the run back and
+    submits its items one by one.
+    """
+    if not run:
+        return registry_down
+    region_id = principal.region_id
+    conn = await fast.driver(session)
+    with fast.translated():
+        stored = {
+            r[0]: r[1] for r in await conn.fetch(_STORED, region_id, [q.body.id for q in run])
+        }
+        taken = await fast.taken_cases(
+            conn, region_id, {c.id: q.body.id for q in run for c in q.body.cases}
+        )
+    cut = next((i for i, q in enumerate(run) if stored.get(q.body.id) == "pending"), len(run))
+    head, tail = run[:cut], run[cut:]
+    alone = [q for q in head if q.body.id in stored or any(c.id in taken for c in q.body.cases)]
+    together = [q for q in head if q not in alone]
+    plans = [
+        plan_inspection(prepare(principal, q.body), principal, q.ctx or {}, suspect=False)
+        for q in together
+    ]
+    try:
+        async with session.begin_nested():
+            with fast.translated():
+                created = await fast.insert_inspections(conn, [p.row for p in plans])
+                await write_children(conn, [p for p in plans if p.id in created])
+    except IntegrityError:
+        alone, created = head, {}
+    for q in together:
+        if q.body.id in created:
+            results[q.index] = {"id": str(q.body.id), "status": 201}
+        elif q not in alone:  # stored meanwhile by a concurrent submission: a replay
+            alone.append(q)
+    for q in sorted(alone, key=lambda q: q.index):
+        results[q.index], down = await _submit_one(session, app, principal, q, registry_down)
+        registry_down = registry_down or down
+    for q in tail:
+        results[q.index], down = await _submit_one(session, app, principal, q, registry_down)
+        registry_down = registry_down or down
+    return registry_down
 
 
 def _pydantic_errors(exc: ValidationError) -> list[dict[str, Any]]:
