@@ -317,7 +317,7 @@ def main() -> int:
             "DATABASE_URL": url,
             "CW_ENV": "development",
             "CW_DEMO": "0",
-            "CW_LOG_LEVEL": "WARNING",
+            "CW_LOG_LEVEL": "INFO",  # as deployed: one JSON access-log line per request
             "CW_JWT_SECRET": JWT_SECRET,
             "CW_SERVICE_TOKEN": SERVICE_TOKEN,
         }
