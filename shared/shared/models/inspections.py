@@ -81,6 +81,15 @@ class Inspection(RegionScoped, Base):
         ),
         Index("ix_inspections_region_finished", "region_id", "finished_at"),
         Index(
+            "ix_inspections_region_point_valid",
+            "region_id",
+            "sample_point_id",
+            "finished_at",
+            "id",
+            postgresql_include=["score", "passed"],
+            postgresql_where="validation = 'valid'",
+        ),
+        Index(
             "ix_inspections_region_inspector_finished", "region_id", "inspector_id", "finished_at"
         ),
         Index(
@@ -147,6 +156,17 @@ class InspectionResult(RegionScoped, Base):
     photo_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), default=list)
 
 
+# The state columns the reports read from the covering indexes of migration 0006.
+_CASE_STATE = [
+    "status",
+    "due_at",
+    "dispatched_at",
+    "reported_at",
+    "last_rectified_at",
+    "closed_on_time",
+]
+
+
 class Case(RegionScoped, Versioned, Timestamps, Base):
     """One problem to rectify, with its workflow state and deadline.
 
@@ -168,10 +188,30 @@ class Case(RegionScoped, Versioned, Timestamps, Base):
         Index("ix_cases_region_point", "region_id", "sample_point_id"),
         Index("ix_cases_region_inspection", "region_id", "inspection_id"),
         Index(
-            "ix_cases_region_closed",
+            "ix_cases_region_closed_cover",
             "region_id",
             "closed_at",
+            postgresql_include=["unit_id", *_CASE_STATE],
             postgresql_where="closed_at IS NOT NULL",
+        ),
+        Index(
+            "ix_cases_region_unclosed_held",
+            "region_id",
+            "unit_id",
+            postgresql_include=_CASE_STATE,
+            postgresql_where="closed_at IS NULL AND status IN ('assigned', 'rectified', 'closed')",
+        ),
+        Index(
+            "ix_cases_region_point_open",
+            "region_id",
+            "sample_point_id",
+            postgresql_where="status IN ('reported', 'assigned', 'returned', 'rectified')",
+        ),
+        Index(
+            "ix_cases_region_reported_cover",
+            "region_id",
+            "reported_at",
+            postgresql_include=["id", "unit_id", "due_at", "status"],
         ),
         Index("ix_cases_region_reporter_reported", "region_id", "reporter_id", "reported_at"),
         Index(
@@ -225,11 +265,11 @@ class CaseEvent(RegionScoped, Base):
         Index("ix_case_events_region_case_at", "region_id", "case_id", "at"),
         Index("ix_case_events_region_action_at", "region_id", "action", "at"),
         Index(
-            "ix_case_events_region_action_at_cover",
+            "ix_case_events_region_action_at_report",
             "region_id",
             "action",
             "at",
-            postgresql_include=["case_id", "unit_id"],
+            postgresql_include=["case_id", "unit_id", "from_status", "id"],
         ),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

@@ -28,6 +28,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.report_settings.service import EffectiveSettings, load_settings
+from reporting.reports import repository
 from reporting.reports.period import parse_month, shift_month
 from reporting.reports.service import units_report
 from shared.models import AccountabilityRun, Notice
@@ -148,6 +149,9 @@ async def apply_rules(
                 },
             )
     window = [shift_month(month, -k) for k in range(rules["window_months"])]
+    late = await repository.late_case_ids(
+        session, region_id, parse_month(month, tz), now, [row["unit_id"] for row in black]
+    )
     created = 0
     for row in black:
         threshold = rules["black_on_time_rate_below"]
@@ -156,7 +160,7 @@ async def apply_rules(
             "region_id": region_id,
             "unit_id": row["unit_id"],
             "period": month,
-            "case_ids": [str(c) for c in row["late_case_ids"]],
+            "case_ids": [str(c) for c in late.get(row["unit_id"], [])],
             "created_at": now,
         }
         created += await _insert_notice(

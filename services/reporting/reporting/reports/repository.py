@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.reports.period import Period
-from reporting.reports.sql import CLOSED, CLOSED_ON_TIME, DUE, OPEN, OVERDUE
+from reporting.reports.sql import CLOSED, CLOSED_ON_TIME, DUE, HELD, OPEN, OVERDUE
 
 OPEN_STATUSES = "('reported', 'assigned', 'returned', 'rectified')"
 
@@ -31,7 +31,16 @@ def _params(region_id: uuid.UUID, period: Period, now: datetime, **extra: Any) -
     }
 
 
+# Every report statement runs with these, local to the transaction: JIT compilation
+# costs more than it saves on these one-off aggregations, and the hash tables of a
+# period's events and cases fit in memory instead of spilling to disk.
+STATEMENT_SETTINGS = text(
+    "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
+)
+
+
 async def _rows(session: AsyncSession, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    await session.execute(STATEMENT_SETTINGS)
     result = await session.execute(text(sql), params)
     return [dict(row) for row in result.mappings()]
 
@@ -46,37 +55,85 @@ UNIT_CANDIDATE = (
     " OR c.closed_at >= least(CAST(:s AS timestamptz), CAST(:asof AS timestamptz))"
     " OR c.due_at >= :s)"
 )
+PERIOD_FLOOR = "least(CAST(:s AS timestamptz), CAST(:asof AS timestamptz))"
+STATE_COLUMNS = (
+    "c.unit_id, c.status, c.due_at, c.closed_at, c.dispatched_at, c.reported_at,"
+    " c.last_rectified_at, c.closed_on_time"
+)
+
+# How far before the period's start the cases its events belong to are looked for in
+# one time-local sweep (a case's actions follow its report within weeks); the events
+# of older cases (parked and resumed, long disputes) fetch their case one by one.
+# Only speed depends on it, never the figures.
+EVENT_CASE_WINDOW = "interval '62 days'"
 
 UNITS_SQL = f"""
-WITH ev AS (
-    SELECT coalesce(e.unit_id, c.unit_id) AS unit_id,
-           count(DISTINCT e.case_id) FILTER (WHERE e.action = 'dispatch') AS assigned,
+WITH win AS (
+    SELECT c.id, c.unit_id, c.due_at, c.status
+    FROM cases c
+    WHERE c.region_id = :rid AND c.reported_at < :e
+      AND c.reported_at >= CAST(:s AS timestamptz) - {EVENT_CASE_WINDOW}
+), evs AS (
+    SELECT e.action, e.at,
+           coalesce(e.unit_id, w.unit_id, old.unit_id) AS unit_id,
+           coalesce(w.due_at, old.due_at) AS due_at,
+           coalesce(w.status, old.status) AS status,
+           -- The case's first dispatch to this unit in the period (count(DISTINCT case)
+           -- without sorting): a dispatch from 'reported' is a case's first ever; a
+           -- re-dispatch (after a return) looks for an earlier one to the same unit.
+           e.action = 'dispatch' AND (e.from_status = 'reported' OR NOT EXISTS (
+               SELECT 1 FROM case_events p
+               WHERE p.region_id = e.region_id AND p.case_id = e.case_id
+                 AND p.action = 'dispatch' AND p.at >= :s
+                 AND (p.at < e.at OR (p.at = e.at AND p.id < e.id))
+                 AND coalesce(p.unit_id, w.unit_id, old.unit_id)
+                     = coalesce(e.unit_id, w.unit_id, old.unit_id)
+           )) AS first_dispatch
+    FROM case_events e
+    LEFT JOIN win w ON w.id = e.case_id
+    LEFT JOIN LATERAL (
+        SELECT c.unit_id, c.due_at, c.status FROM cases c
+        WHERE w.id IS NULL AND c.region_id = e.region_id AND c.id = e.case_id
+        LIMIT 1
+    ) AS old ON true
+    WHERE e.region_id = :rid AND e.at >= :s AND e.at < :e
+      AND e.action IN ('dispatch', 'rectify', 'reject', 'return', 'extend', 'park')
+), ev AS (
+    SELECT e.unit_id,
+           count(*) FILTER (WHERE e.first_dispatch) AS assigned,
            count(*) FILTER (WHERE e.action = 'rectify') AS rectified,
-           count(*) FILTER (WHERE e.action = 'rectify' AND e.at <= c.due_at) AS rectified_on_time,
-           count(*) FILTER (WHERE e.action = 'rectify' AND (c.due_at IS NULL OR e.at > c.due_at))
+           count(*) FILTER (WHERE e.action = 'rectify' AND e.at <= e.due_at) AS rectified_on_time,
+           count(*) FILTER (WHERE e.action = 'rectify' AND (e.due_at IS NULL OR e.at > e.due_at))
                AS rectified_late,
            count(*) FILTER (WHERE e.action = 'reject') AS rework,
            count(*) FILTER (WHERE e.action = 'return') AS returned,
            count(*) FILTER (WHERE e.action = 'extend') AS extended,
            count(*) FILTER (WHERE e.action = 'park') AS parked
-    FROM case_events e
-    JOIN cases c ON c.region_id = e.region_id AND c.id = e.case_id
-    WHERE e.region_id = :rid AND e.at >= :s AND e.at < :e
-      AND e.action IN ('dispatch', 'rectify', 'reject', 'return', 'extend', 'park')
-      AND c.status <> 'cancelled'
+    FROM evs e
+    WHERE e.status <> 'cancelled'
     GROUP BY 1
+), stc AS (
+    -- The UNIT_CANDIDATE cases a figure can count (each figure implies HELD), in three
+    -- disjoint index-only sweeps: unclosed; closed from the period's start (or as-of)
+    -- on; closed before that but due inside the period (only ``due``/``closed`` then).
+    SELECT {STATE_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND c.closed_at IS NULL AND {HELD} AND c.unit_id IS NOT NULL
+    UNION ALL
+    SELECT {STATE_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND c.closed_at >= {PERIOD_FLOOR} AND {HELD}
+      AND c.unit_id IS NOT NULL
+    UNION ALL
+    SELECT {STATE_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND c.due_at >= :s AND c.due_at < :asof
+      AND c.closed_at < {PERIOD_FLOOR} AND {HELD} AND c.unit_id IS NOT NULL
 ), st AS (
     SELECT c.unit_id,
            count(*) FILTER (WHERE {OPEN}) AS open,
            count(*) FILTER (WHERE {OVERDUE}) AS overdue_open,
            count(*) FILTER (WHERE {DUE}) AS due,
            count(*) FILTER (WHERE {CLOSED}) AS closed,
-           count(*) FILTER (WHERE {CLOSED_ON_TIME}) AS closed_on_time,
-           coalesce(array_agg(c.id ORDER BY c.due_at, c.id)
-               FILTER (WHERE {DUE} AND NOT {CLOSED_ON_TIME}), '{{}}') AS late_case_ids
-    FROM cases c
-    WHERE c.region_id = :rid AND c.unit_id IS NOT NULL AND c.status <> 'cancelled'
-      AND {UNIT_CANDIDATE}
+           count(*) FILTER (WHERE {CLOSED_ON_TIME}) AS closed_on_time
+    FROM stc c
     GROUP BY 1
 )
 SELECT u.id AS unit_id, u.code AS unit_code, u.name AS unit_name,
@@ -92,8 +149,7 @@ SELECT u.id AS unit_id, u.code AS unit_code, u.name AS unit_name,
        coalesce(ev.parked, 0) AS parked,
        coalesce(st.closed, 0) AS closed,
        coalesce(st.closed_on_time, 0) AS closed_on_time,
-       coalesce(st.due, 0) AS due,
-       coalesce(st.late_case_ids, '{{}}') AS late_case_ids
+       coalesce(st.due, 0) AS due
 FROM units u
 LEFT JOIN ev ON ev.unit_id = u.id
 LEFT JOIN st ON st.unit_id = u.id
@@ -110,22 +166,35 @@ async def unit_figures(
     return await _rows(session, UNITS_SQL, _params(region_id, period, now))
 
 
+LATE_CASES_SQL = f"""
+SELECT c.unit_id, array_agg(c.id ORDER BY c.due_at, c.id) AS case_ids
+FROM cases c
+WHERE c.region_id = :rid AND c.unit_id = ANY(CAST(:units AS uuid[])) AND c.status <> 'cancelled'
+  AND {UNIT_CANDIDATE} AND {DUE} AND NOT {CLOSED_ON_TIME}
+GROUP BY c.unit_id
+"""
+
+
+async def late_case_ids(
+    session: AsyncSession,
+    region_id: uuid.UUID,
+    period: Period,
+    now: datetime,
+    unit_ids: list[uuid.UUID],
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Per unit, the due cases not closed on time (a notice's ``case_ids``), by deadline."""
+    if not unit_ids:
+        return {}
+    rows = await _rows(session, LATE_CASES_SQL, _params(region_id, period, now, units=unit_ids))
+    return {r["unit_id"]: list(r["case_ids"]) for r in rows}
+
+
 # --- coverage --------------------------------------------------------------------------
 
-COVERAGE_CTE = """
-WITH insp AS (
-    SELECT i.sample_point_id,
-           count(*) FILTER (WHERE i.finished_at >= :s) AS inspections,
-           max(i.finished_at) AS last_inspected_at
-    FROM inspections i
-    WHERE i.region_id = :rid AND i.validation = 'valid' AND i.finished_at < :asof
-    GROUP BY i.sample_point_id
-), latest AS (
-    SELECT DISTINCT ON (i.sample_point_id) i.sample_point_id, i.score, i.passed
-    FROM inspections i
-    WHERE i.region_id = :rid AND i.validation = 'valid' AND i.finished_at < :asof
-    ORDER BY i.sample_point_id, i.finished_at DESC, i.id DESC
-), open_cases AS (
+# Per active point: its latest valid inspection before as-of (one index probe, newest
+# first) and its valid inspections in the period (an index-only count per point).
+COVERAGE_SQL = """
+WITH open_cases AS (
     SELECT c.sample_point_id, count(*) AS open_cases
     FROM cases c
     WHERE c.region_id = :rid AND c.sample_point_id IS NOT NULL
@@ -136,17 +205,29 @@ WITH insp AS (
            sp.unit_id, u.name AS unit_name,
            sp.division_id AS grid_id, d.code AS grid_code, d.name AS grid_name,
            sp.point_type_id, pt.name AS point_type_name, pt.visit_every_days,
-           coalesce(insp.inspections, 0) AS inspections,
-           insp.last_inspected_at,
-           insp.last_inspected_at + make_interval(days => pt.visit_every_days) AS next_due_at,
+           coalesce(n.inspections, 0) AS inspections,
+           latest.finished_at AS last_inspected_at,
+           latest.finished_at + make_interval(days => pt.visit_every_days) AS next_due_at,
            latest.score AS latest_score, latest.passed AS latest_passed,
            coalesce(open_cases.open_cases, 0) AS open_cases
     FROM sample_points sp
     JOIN point_types pt ON pt.region_id = sp.region_id AND pt.id = sp.point_type_id
     JOIN divisions d ON d.region_id = sp.region_id AND d.id = sp.division_id
     LEFT JOIN units u ON u.region_id = sp.region_id AND u.id = sp.unit_id
-    LEFT JOIN insp ON insp.sample_point_id = sp.id
-    LEFT JOIN latest ON latest.sample_point_id = sp.id
+    LEFT JOIN LATERAL (
+        SELECT i.finished_at, i.score, i.passed
+        FROM inspections i
+        WHERE i.region_id = sp.region_id AND i.sample_point_id = sp.id
+          AND i.validation = 'valid' AND i.finished_at < :asof
+        ORDER BY i.finished_at DESC, i.id DESC
+        LIMIT 1
+    ) AS latest ON true
+    LEFT JOIN LATERAL (
+        SELECT count(*) AS inspections
+        FROM inspections i
+        WHERE i.region_id = sp.region_id AND i.sample_point_id = sp.id
+          AND i.validation = 'valid' AND i.finished_at >= :s AND i.finished_at < :asof
+    ) AS n ON true
     LEFT JOIN open_cases ON open_cases.sample_point_id = sp.id
     WHERE sp.region_id = :rid AND sp.status = 'active' AND sp.deleted_at IS NULL {unit_filter}
 )
@@ -166,21 +247,36 @@ async def coverage(
     unit_filter = ""
     if unit_id is not None:
         unit_filter, params["unit"] = "AND sp.unit_id = :unit", unit_id
-    cte = COVERAGE_CTE.format(unit_filter=unit_filter)
     points = await _rows(
         session,
-        cte + f"SELECT pts.*, {BLIND} AS blind_spot FROM pts ORDER BY code, sample_point_id",
+        COVERAGE_SQL.format(unit_filter=unit_filter)
+        + f"SELECT pts.*, {BLIND} AS blind_spot FROM pts ORDER BY code, sample_point_id",
         params,
     )
-    grids = await _rows(
-        session,
-        cte
-        + f"""SELECT grid_id, grid_code, grid_name, count(*) AS points,
-                     count(*) FILTER (WHERE NOT {BLIND}) AS visited_on_time,
-                     count(*) FILTER (WHERE {BLIND}) AS blind_spots
-              FROM pts GROUP BY grid_id, grid_code, grid_name ORDER BY grid_code, grid_id""",
-        params,
+    # Per grid, from the point rows (one pass over the points, not a second query).
+    by_grid: dict[uuid.UUID, dict[str, Any]] = {}
+    for point in points:
+        grid = by_grid.setdefault(
+            point["grid_id"],
+            {
+                "grid_id": point["grid_id"],
+                "grid_code": point["grid_code"],
+                "grid_name": point["grid_name"],
+                "points": 0,
+                "visited_on_time": 0,
+                "blind_spots": 0,
+            },
+        )
+        grid["points"] += 1
+        grid["blind_spots" if point["blind_spot"] else "visited_on_time"] += 1
+    order = await session.execute(
+        text(
+            "SELECT d.id FROM divisions d WHERE d.region_id = :rid"
+            " AND d.id = ANY(CAST(:ids AS uuid[])) ORDER BY d.code, d.id"
+        ),
+        {"rid": region_id, "ids": list(by_grid)},
     )
+    grids = [by_grid[grid_id] for grid_id in order.scalars()]
     return points, grids
 
 
@@ -293,20 +389,44 @@ _CHIEF_SUMS = (
     "sum(f_cases) AS cases, sum(f_open) AS open, sum(f_overdue) AS overdue,"
     " sum(f_due) AS due, sum(f_closed) AS closed"
 )
+IN_PERIOD = "(c.reported_at >= :s AND c.reported_at < :e)"
+NOT_IN_PERIOD = "(c.reported_at < :s OR c.reported_at >= :e)"
+CHIEF_COLUMNS = f"c.division_id, c.sample_point_id, c.address, {STATE_COLUMNS}"
 CHIEFS_SQL = f"""
-WITH cc AS MATERIALIZED (
-    SELECT coalesce(nullif(c.address, ''), sp.address, '') AS patch_address,
+WITH cand AS (
+    -- CHIEF_CANDIDATE in disjoint sweeps: the cases reported in the period; of the
+    -- others only held ones can count (open, overdue, due, closed), found as in the
+    -- units report: unclosed, closed from the period's start on, or due inside it.
+    SELECT {CHIEF_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND {IN_PERIOD} AND c.status <> 'cancelled'
+    UNION ALL
+    SELECT {CHIEF_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND c.closed_at IS NULL AND {HELD} AND {NOT_IN_PERIOD}
+    UNION ALL
+    SELECT {CHIEF_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND c.closed_at >= {PERIOD_FLOOR} AND {HELD} AND {NOT_IN_PERIOD}
+    UNION ALL
+    SELECT {CHIEF_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND c.due_at >= :s AND c.due_at < :asof
+      AND c.closed_at < {PERIOD_FLOOR} AND {HELD} AND {NOT_IN_PERIOD}
+), g AS (
+    -- Counted once per (division, point, address) before the patches are resolved.
+    SELECT c.division_id, c.sample_point_id, c.address,
+           count(*) FILTER (WHERE {IN_PERIOD}) AS f_cases,
+           count(*) FILTER (WHERE {OPEN}) AS f_open,
+           count(*) FILTER (WHERE {OVERDUE}) AS f_overdue,
+           count(*) FILTER (WHERE {DUE}) AS f_due,
+           count(*) FILTER (WHERE {CLOSED}) AS f_closed
+    FROM cand c
+    GROUP BY 1, 2, 3
+), cc AS MATERIALIZED (
+    SELECT coalesce(nullif(g.address, ''), sp.address, '') AS patch_address,
            cd.path AS patch_path,
-           (c.reported_at >= :s AND c.reported_at < :e)::int AS f_cases,
-           ({OPEN})::int AS f_open,
-           ({OVERDUE})::int AS f_overdue,
-           ({DUE})::int AS f_due,
-           ({CLOSED})::int AS f_closed
-    FROM cases c
-    LEFT JOIN sample_points sp ON sp.region_id = c.region_id AND sp.id = c.sample_point_id
-    LEFT JOIN divisions cd ON cd.region_id = c.region_id
-         AND cd.id = coalesce(c.division_id, sp.division_id)
-    WHERE c.region_id = :rid AND c.status <> 'cancelled' AND {CHIEF_CANDIDATE}
+           g.f_cases, g.f_open, g.f_overdue, g.f_due, g.f_closed
+    FROM g
+    LEFT JOIN sample_points sp ON sp.region_id = :rid AND sp.id = g.sample_point_id
+    LEFT JOIN divisions cd ON cd.region_id = :rid
+         AND cd.id = coalesce(g.division_id, sp.division_id)
 ), by_path AS MATERIALIZED (
     SELECT patch_path, {_CHIEF_SUMS} FROM cc WHERE patch_path IS NOT NULL GROUP BY patch_path
 ), by_address AS MATERIALIZED (

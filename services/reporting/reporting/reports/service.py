@@ -79,7 +79,7 @@ async def units_report(
     now: datetime,
     settings: EffectiveSettings,
 ) -> list[dict[str, Any]]:
-    """Every unit's row with counters, rates, score, grade and rank (``late_case_ids`` kept)."""
+    """Every unit's row with counters, rates, score, grade and rank."""
     weights = settings.score_weights
     items = []
     for figures in await repository.unit_figures(session, region_id, period, now):
