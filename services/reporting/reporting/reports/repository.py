@@ -313,27 +313,36 @@ ORDER BY p.display_name, p.id
 # A case is a facility case when its checklist item carries one of the facility
 # tags, or its category is one of the facility categories; otherwise hygiene.
 WEEKS_SQL = """
+WITH fac_items AS MATERIALIZED (
+    -- The facility-tagged items of every checklist version, expanded once per request.
+    SELECT ch.point_type_id, ch.version, it ->> 'code' AS code
+    FROM checklists ch,
+         jsonb_array_elements(
+             CASE WHEN jsonb_typeof(ch.items) = 'array' THEN ch.items ELSE '[]'::jsonb END
+         ) AS it
+    WHERE ch.region_id = :rid
+      AND jsonb_typeof(it -> 'tags') = 'array'
+      AND jsonb_exists_any(it -> 'tags', CAST(:fac_tags AS text[]))
+), fac_cats AS MATERIALIZED (
+    SELECT cat.id FROM categories cat
+    WHERE cat.region_id = :rid AND cat.code = ANY(CAST(:fac_cats AS text[]))
+)
 SELECT k.reporter_id,
        (date_trunc('week', k.reported_at AT TIME ZONE :tz))::date AS week_start,
        count(*) FILTER (WHERE k.facility) AS facility,
        count(*) FILTER (WHERE NOT k.facility) AS hygiene
 FROM (
     SELECT c.reporter_id, c.reported_at,
-           (coalesce(cat.code = ANY(CAST(:fac_cats AS text[])), false)
-            OR EXISTS (
-                SELECT 1 FROM jsonb_array_elements(
-                    CASE WHEN jsonb_typeof(ch.items) = 'array' THEN ch.items ELSE '[]'::jsonb END
-                ) AS it
-                WHERE it ->> 'code' = c.item_code
-                  AND jsonb_typeof(it -> 'tags') = 'array'
-                  AND jsonb_exists_any(it -> 'tags', CAST(:fac_tags AS text[]))
-            )) AS facility
+           (coalesce(c.category_id IN (SELECT id FROM fac_cats), false)
+            OR (coalesce(c.item_code IN (SELECT code FROM fac_items), false) AND EXISTS (
+                SELECT 1
+                FROM inspections i
+                JOIN fac_items f ON f.point_type_id = coalesce(i.point_type_id, c.point_type_id)
+                     AND f.version = i.checklist_version
+                WHERE i.region_id = c.region_id AND i.id = c.inspection_id
+                  AND f.code = c.item_code
+            ))) AS facility
     FROM cases c
-    LEFT JOIN inspections i ON i.region_id = c.region_id AND i.id = c.inspection_id
-    LEFT JOIN checklists ch ON ch.region_id = c.region_id
-         AND ch.point_type_id = coalesce(i.point_type_id, c.point_type_id)
-         AND ch.version = i.checklist_version
-    LEFT JOIN categories cat ON cat.region_id = c.region_id AND cat.id = c.category_id
     WHERE c.region_id = :rid AND c.reporter_id IS NOT NULL AND c.status <> 'cancelled'
       AND c.reported_at >= :ws AND c.reported_at < :we {reporter_filter}
 ) AS k
@@ -474,74 +483,84 @@ async def chiefs(
 
 # --- overview --------------------------------------------------------------------------
 
-GROUPED_SQL = """
-SELECT {key} AS key, {label} AS name,
-       count(*) AS reported,
-       count(*) FILTER (WHERE c.status <> 'cancelled') AS valid,
-       count(*) FILTER (WHERE c.status = 'closed') AS closed,
-       count(*) FILTER (WHERE c.status IN ('reported', 'assigned', 'returned', 'rectified')) AS open,
-       count(*) FILTER (WHERE c.status = 'assigned' AND c.due_at < :now) AS overdue
-FROM cases c {join}
-WHERE c.region_id = :rid AND c.reported_at >= :s AND c.reported_at < :e {unit_filter}
-GROUP BY 1, 2 {order_extra}
-ORDER BY {order}
+# The period's cases counted once per (category, point type, source, severity), then
+# rolled up per dimension (each dimension's rows in its own order, ``ord``).
+_GROUP_SUMS = (
+    "sum(b.reported)::bigint AS reported, sum(b.valid)::bigint AS valid,"
+    " sum(b.closed)::bigint AS closed, sum(b.open)::bigint AS open,"
+    " sum(b.overdue)::bigint AS overdue"
+)
+GROUPED_SQL = f"""
+WITH base AS MATERIALIZED (
+    SELECT c.category_id, c.point_type_id, c.source, c.severity,
+           count(*) AS reported,
+           count(*) FILTER (WHERE c.status <> 'cancelled') AS valid,
+           count(*) FILTER (WHERE c.status = 'closed') AS closed,
+           count(*) FILTER (WHERE c.status IN ('reported', 'assigned', 'returned', 'rectified'))
+               AS open,
+           count(*) FILTER (WHERE c.status = 'assigned' AND c.due_at < :now) AS overdue
+    FROM cases c
+    WHERE c.region_id = :rid AND c.reported_at >= :s AND c.reported_at < :e {{unit_filter}}
+    GROUP BY 1, 2, 3, 4
+)
+SELECT 'category' AS dim, b.category_id::text AS key, cat.name AS name, {_GROUP_SUMS},
+       row_number() OVER (ORDER BY cat.ordinal NULLS LAST, b.category_id::text) AS ord
+FROM base b LEFT JOIN categories cat ON cat.region_id = :rid AND cat.id = b.category_id
+GROUP BY b.category_id, cat.name, cat.ordinal
+UNION ALL
+SELECT 'point_type', b.point_type_id::text, pt.name, {_GROUP_SUMS},
+       row_number() OVER (ORDER BY pt.name NULLS LAST, b.point_type_id::text)
+FROM base b LEFT JOIN point_types pt ON pt.region_id = :rid AND pt.id = b.point_type_id
+GROUP BY b.point_type_id, pt.name
+UNION ALL
+SELECT 'source', b.source, b.source, {_GROUP_SUMS}, row_number() OVER (ORDER BY b.source)
+FROM base b GROUP BY b.source
+UNION ALL
+SELECT 'severity', b.severity, b.severity, {_GROUP_SUMS}, row_number() OVER (ORDER BY b.severity)
+FROM base b GROUP BY b.severity
+ORDER BY 1, ord
 """
+DIMENSIONS = ("category", "point_type", "source", "severity")
 
-DIMENSIONS: dict[str, dict[str, str]] = {
-    "category": {
-        "key": "c.category_id::text",
-        "label": "cat.name",
-        "join": "LEFT JOIN categories cat ON cat.region_id = c.region_id AND cat.id = c.category_id",
-        "order_extra": ", cat.ordinal",
-        "order": "cat.ordinal NULLS LAST, 1",
-    },
-    "point_type": {
-        "key": "c.point_type_id::text",
-        "label": "pt.name",
-        "join": "LEFT JOIN point_types pt ON pt.region_id = c.region_id AND pt.id = c.point_type_id",
-        "order_extra": "",
-        "order": "2 NULLS LAST, 1",
-    },
-    "source": {"key": "c.source", "label": "c.source", "join": "", "order_extra": "", "order": "1"},
-    "severity": {
-        "key": "c.severity",
-        "label": "c.severity",
-        "join": "",
-        "order_extra": "",
-        "order": "1",
-    },
-}
-
+# One sweep each over the period's reported cases, its closures and its inspections.
 TOTALS_SQL = """
-SELECT
-  (SELECT count(*) FROM cases c WHERE c.region_id = :rid
-      AND c.reported_at >= :s AND c.reported_at < :e {unit_filter}) AS cases_reported,
-  (SELECT count(*) FROM cases c WHERE c.region_id = :rid AND c.status <> 'cancelled'
-      AND c.reported_at >= :s AND c.reported_at < :e {unit_filter}) AS cases_valid,
-  (SELECT count(*) FROM cases c WHERE c.region_id = :rid AND c.status = 'cancelled'
-      AND c.reported_at >= :s AND c.reported_at < :e {unit_filter}) AS cases_cancelled,
-  (SELECT count(DISTINCT e.case_id) FROM case_events e
-      JOIN cases c ON c.region_id = e.region_id AND c.id = e.case_id
-      WHERE e.region_id = :rid AND e.action = 'dispatch'
-      AND e.at >= :s AND e.at < :e {unit_filter}) AS cases_dispatched,
-  (SELECT count(*) FROM cases c WHERE c.region_id = :rid AND c.status = 'closed'
-      AND c.closed_at >= :s AND c.closed_at < :e {unit_filter}) AS cases_closed,
-  (SELECT count(*) FROM cases c WHERE c.region_id = :rid AND c.status = 'closed'
-      AND c.closed_on_time IS TRUE
-      AND c.closed_at >= :s AND c.closed_at < :e {unit_filter}) AS cases_closed_on_time,
+WITH rep AS (
+    SELECT count(*) AS cases_reported,
+           count(*) FILTER (WHERE c.status <> 'cancelled') AS cases_valid,
+           count(*) FILTER (WHERE c.status = 'cancelled') AS cases_cancelled
+    FROM cases c
+    WHERE c.region_id = :rid AND c.reported_at >= :s AND c.reported_at < :e {unit_filter}
+), clo AS (
+    SELECT count(*) AS cases_closed,
+           count(*) FILTER (WHERE c.closed_on_time IS TRUE) AS cases_closed_on_time
+    FROM cases c
+    WHERE c.region_id = :rid AND c.status = 'closed'
+      AND c.closed_at >= :s AND c.closed_at < :e {unit_filter}
+), ins AS (
+    SELECT count(*) AS inspections,
+           count(*) FILTER (WHERE i.passed IS TRUE) AS inspections_passed,
+           round(avg(i.score), 2) AS average_score
+    FROM inspections i
+    WHERE i.region_id = :rid AND i.validation = 'valid'
+      AND i.finished_at >= :s AND i.finished_at < :e {insp_filter}
+)
+SELECT rep.cases_reported, rep.cases_valid, rep.cases_cancelled,
+  ({dispatched}) AS cases_dispatched,
+  clo.cases_closed, clo.cases_closed_on_time,
   (SELECT count(*) FROM cases c WHERE c.region_id = :rid
       AND c.status IN ('reported', 'assigned', 'returned', 'rectified') {unit_filter}) AS open_now,
   (SELECT count(*) FROM cases c WHERE c.region_id = :rid AND c.status = 'assigned'
       AND c.due_at < :now {unit_filter}) AS overdue_now,
-  (SELECT count(*) FROM inspections i WHERE i.region_id = :rid AND i.validation = 'valid'
-      AND i.finished_at >= :s AND i.finished_at < :e {insp_filter}) AS inspections,
-  (SELECT count(*) FROM inspections i WHERE i.region_id = :rid AND i.validation = 'valid'
-      AND i.passed IS TRUE
-      AND i.finished_at >= :s AND i.finished_at < :e {insp_filter}) AS inspections_passed,
-  (SELECT round(avg(i.score), 2) FROM inspections i WHERE i.region_id = :rid
-      AND i.validation = 'valid'
-      AND i.finished_at >= :s AND i.finished_at < :e {insp_filter}) AS average_score
+  ins.inspections, ins.inspections_passed, ins.average_score
+FROM rep, clo, ins
 """
+# Every event has its case (foreign key): only a unit's view needs the cases joined.
+DISPATCHED_SQL = """SELECT count(DISTINCT e.case_id) FROM case_events e
+      WHERE e.region_id = :rid AND e.action = 'dispatch' AND e.at >= :s AND e.at < :e"""
+DISPATCHED_UNIT_SQL = """SELECT count(DISTINCT e.case_id) FROM case_events e
+      JOIN cases c ON c.region_id = e.region_id AND c.id = e.case_id
+      WHERE e.region_id = :rid AND e.action = 'dispatch'
+      AND e.at >= :s AND e.at < :e {unit_filter}"""
 
 WEEKLY_SQL = """
 WITH weeks AS (
@@ -603,13 +622,19 @@ async def overview(
         params["unit"] = unit_id
         unit_filter, insp_filter = "AND c.unit_id = :unit", "AND i.unit_id = :unit"
     fmt = {"unit_filter": unit_filter, "insp_filter": insp_filter}
+    dispatched = DISPATCHED_UNIT_SQL if unit_id is not None else DISPATCHED_SQL
+    totals_sql = TOTALS_SQL.format(dispatched=dispatched.format(**fmt), **fmt)
     out: dict[str, Any] = {
-        "totals": (await _rows(session, TOTALS_SQL.format(**fmt), params))[0],
+        "totals": (await _rows(session, totals_sql, params))[0],
         "weekly": await _rows(session, WEEKLY_SQL.format(**fmt), params),
         "epidemic": (await _rows(session, EPIDEMIC_SQL.format(**fmt), params))[0],
     }
-    for name, dim in DIMENSIONS.items():
-        out[name] = await _rows(session, GROUPED_SQL.format(unit_filter=unit_filter, **dim), params)
+    for name in DIMENSIONS:
+        out[name] = []
+    for row in await _rows(session, GROUPED_SQL.format(unit_filter=unit_filter), params):
+        dim = row.pop("dim")
+        del row["ord"]
+        out[dim].append(row)
     return out
 
 
