@@ -222,44 +222,15 @@ async def open_case(
     return case
 
 
-_PLANNED_CASE_COLUMNS = tuple(
+PLANNED_CASE_COLUMNS = tuple(
     "region_id id sample_point_id inspection_id item_code source category_id point_type_id "
     "division_id description severity lat lon address unit_id reporter_id status due_at "
     "reported_at dispatched_at rework_count extension_count return_count photo_ids".split()
 )
-_PLANNED_EVENT_COLUMNS = tuple(
+PLANNED_EVENT_COLUMNS = tuple(
     "region_id id case_id at actor_id action from_status to_status note photo_ids unit_id "
     "due_at".split()
 )
-
-
-def _numbered(n: int) -> str:
-    return ", ".join(f"${i}" for i in range(1, n + 1))
-
-
-_INSERT_PLANNED_CASE = (
-    f"INSERT INTO cases ({', '.join(_PLANNED_CASE_COLUMNS)}, version) "
-    f"VALUES ({_numbered(len(_PLANNED_CASE_COLUMNS))}, 1)"
-)
-_INSERT_PLANNED_EVENT = (
-    f"INSERT INTO case_events ({', '.join(_PLANNED_EVENT_COLUMNS)}) "
-    f"VALUES ({_numbered(len(_PLANNED_EVENT_COLUMNS))})"
-)
-
-
-async def insert_case_plans(conn: Any, plans: list[CasePlan]) -> None:
-    """Write planned cases and their events with a raw asyncpg connection (ingest's bulk
-    path, inside the caller's transaction): two pipelined statements for any number of
-    cases. Photo links are the caller's job (``link_rows``)."""
-    if not plans:
-        return
-    await conn.executemany(
-        _INSERT_PLANNED_CASE, [tuple(p.case[c] for c in _PLANNED_CASE_COLUMNS) for p in plans]
-    )
-    await conn.executemany(
-        _INSERT_PLANNED_EVENT,
-        [tuple(e[c] for c in _PLANNED_EVENT_COLUMNS) for p in plans for e in p.events],
-    )
 
 
 async def next_event_time(

@@ -25,6 +25,8 @@ import asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inspections.cases.service import PLANNED_CASE_COLUMNS, PLANNED_EVENT_COLUMNS
+
 INSPECTION_COLUMNS = tuple(
     "region_id id sample_point_id point_type_id category_id division_id unit_id "
     "checklist_version inspector_id source started_at finished_at lat lon accuracy_m "
@@ -132,6 +134,162 @@ async def insert_inspections(
     return {r[0]: r[1] for r in await conn.fetchmany(INSERT_INSPECTION, rows)}
 
 
-async def insert_results(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
-    if rows:
-        await conn.executemany(INSERT_RESULT, rows)
+# Base types of the written columns, for casts of parameters and unnest() arrays (no
+# length modifiers: an explicit cast to varchar(n) would truncate where an insert fails).
+_TYPES = {
+    "region_id": "uuid",
+    "id": "uuid",
+    "inspection_id": "uuid",
+    "case_id": "uuid",
+    "photo_id": "uuid",
+    "owner_id": "uuid",
+    "sample_point_id": "uuid",
+    "point_type_id": "uuid",
+    "category_id": "uuid",
+    "division_id": "uuid",
+    "unit_id": "uuid",
+    "inspector_id": "uuid",
+    "reporter_id": "uuid",
+    "actor_id": "uuid",
+    "checklist_version": "int4",
+    "grade": "int4",
+    "rework_count": "int4",
+    "extension_count": "int4",
+    "return_count": "int4",
+    "lat": "float8",
+    "lon": "float8",
+    "accuracy_m": "float8",
+    "distance_m": "float8",
+    "max_points": "numeric",
+    "earned_points": "numeric",
+    "score": "numeric",
+    "deduction": "numeric",
+    "points": "numeric",
+    "earned": "numeric",
+    "passed": "bool",
+    "off_site": "bool",
+    "suspect_photos": "bool",
+    "health_code_checked": "bool",
+    "temperature_checked": "bool",
+    "masks_worn": "bool",
+    "vetoed_items": "varchar[]",
+    "body": "jsonb",
+    "started_at": "timestamptz",
+    "finished_at": "timestamptz",
+    "validated_at": "timestamptz",
+    "due_at": "timestamptz",
+    "reported_at": "timestamptz",
+    "dispatched_at": "timestamptz",
+    "at": "timestamptz",
+    "note": "text",
+    "description": "text",
+}
+
+
+def _type(column: str) -> str:
+    return _TYPES.get(column, "varchar")
+
+
+# A new inspection, unless one of its case ids is another record's (then nothing is
+# inserted and the ids come back): the case-id check and the insert in one round trip.
+_n = len(INSPECTION_COLUMNS)
+GUARDED_INSERT_INSPECTION = f"""
+WITH taken AS (
+    SELECT id FROM cases
+    WHERE region_id = $1::uuid AND id = ANY(${_n + 1}::uuid[])
+      AND (inspection_id IS NULL OR inspection_id <> $2::uuid)
+), inserted AS (
+    INSERT INTO inspections ({", ".join(INSPECTION_COLUMNS)})
+    SELECT {", ".join(f"${i}::{_type(c)}" for i, c in enumerate(INSPECTION_COLUMNS, 1))}
+    WHERE NOT EXISTS (SELECT FROM taken)
+    ON CONFLICT (region_id, id) DO NOTHING
+    RETURNING created_at
+)
+SELECT (SELECT created_at FROM inserted), ARRAY(SELECT id FROM taken)
+"""
+
+# (table, columns taken from unnest() arrays; region_id is the one scalar $1)
+_CHILDREN = (
+    ("inspection_results", RESULT_COLUMNS[1:], ""),
+    ("cases", PLANNED_CASE_COLUMNS[1:], "version"),
+    ("case_events", PLANNED_EVENT_COLUMNS[1:], ""),
+    ("photo_links", ("photo_id", "owner_kind", "owner_id"), ""),
+)
+
+
+def _children_sql() -> str:
+    parts, number = [], 2
+    for table, columns, version in _CHILDREN:
+        arrays, selected = [], ["$1::uuid"]
+        for column in columns:
+            kind = _type(column)
+            if column == "photo_ids":  # arrays of arrays are not unnest()-able: literals
+                arrays.append(f"${number}::text[]")
+                selected.append(f"t.{column}::uuid[]")
+            else:
+                arrays.append(f"${number}::{kind}[]")
+                selected.append(f"t.{column}")
+            number += 1
+        names = ["region_id", *columns] + (["version"] if version else [])
+        selected += ["1"] if version else []
+        conflict = " ON CONFLICT DO NOTHING" if table == "photo_links" else ""
+        parts.append(
+            f"{table}_rows AS (INSERT INTO {table} ({', '.join(names)}) "
+            f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) "
+            f"AS t({', '.join(columns)}){conflict})"
+        )
+    return "WITH " + ",\n".join(parts) + "\nSELECT 1"
+
+
+# Item results, cases, case events and photo links of inserted inspections: one
+# statement (the events' foreign key to their case is checked at its end).
+INSERT_CHILDREN = _children_sql()
+
+
+def _photo_literal(ids: Sequence[uuid.UUID]) -> str:
+    return "{" + ",".join(str(i) for i in ids) + "}"
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+async def insert_guarded(
+    conn: asyncpg.Connection, row: tuple[Any, ...], case_ids: list[uuid.UUID]
+) -> tuple[datetime | None, set[uuid.UUID]]:
+    """One inspection row unless a case id is taken: ``(created_at or None, taken ids)``;
+    ``(None, set())`` means the id was already stored."""
+    created_at, taken = await conn.fetchrow(GUARDED_INSERT_INSPECTION, *row, case_ids)
+    return created_at, set(taken)
+
+
+async def insert_children(
+    conn: asyncpg.Connection,
+    region_id: uuid.UUID,
+    results: Sequence[tuple[Any, ...]],
+    cases: Sequence[dict[str, Any]],
+    events: Sequence[dict[str, Any]],
+    links: Sequence[tuple[uuid.UUID, uuid.UUID, str, uuid.UUID]],
+) -> None:
+    """Write the children rows (``results`` as :data:`RESULT_COLUMNS` tuples, planned
+    cases and events as column dicts, ``links`` as ``(region, photo, kind, owner)``)."""
+    result_rows = [(*r[1:9], _photo_literal(r[9])) for r in results]
+    case_rows = [
+        tuple(_photo_literal(c[k]) if k == "photo_ids" else c[k] for k in PLANNED_CASE_COLUMNS[1:])
+        for c in cases
+    ]
+    event_rows = [
+        tuple(_photo_literal(e[k]) if k == "photo_ids" else e[k] for k in PLANNED_EVENT_COLUMNS[1:])
+        for e in events
+    ]
+    link_rows = list(dict.fromkeys((p, kind, owner) for _, p, kind, owner in links))
+    await conn.execute(
+        INSERT_CHILDREN,
+        region_id,
+        *_columns(result_rows, len(RESULT_COLUMNS) - 1),
+        *_columns(case_rows, len(PLANNED_CASE_COLUMNS) - 1),
+        *_columns(event_rows, len(PLANNED_EVENT_COLUMNS) - 1),
+        *_columns(link_rows, 3),
+    )

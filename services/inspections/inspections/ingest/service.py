@@ -37,17 +37,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inspections.cases.service import (
-    CaseDraft,
-    CasePlan,
-    insert_case_plans,
-    open_case,
-    plan_case,
-)
+from inspections.cases.service import CaseDraft, CasePlan, open_case, plan_case
 from inspections.ingest import fast
 from inspections.ingest.registry import fetch_context
 from inspections.ingest.schemas import InspectionCreate, InspectionRead
-from inspections.photos.service import link_photos, link_rows, missing_photos
+from inspections.photos.service import link_photos, missing_photos
 from shared.auth import Principal
 from shared.errors import AppError, Conflict, Forbidden, Unprocessable, problem
 from shared.http_client import UpstreamUnavailable
@@ -439,15 +433,12 @@ async def submit(
     check_may_submit(principal, body)
     prepared = prepare(principal, body)
     region_id = principal.region_id
-    conn = await fast.driver(session)
     errors = static_errors(body, utcnow())
-    with fast.translated():
-        missing = await fast.missing_photos(conn, region_id, body.photo_ids())
-        taken = await fast.taken_cases(conn, region_id, {c.id: body.id for c in body.cases})
-    errors += stored_error_list(body, missing=missing, taken=taken)
     if errors:
+        errors += await _stored_errors(session, region_id, body)
         return await _refuse(session, region_id, prepared, errors)
 
+    # The registry first: a request waiting on it holds no database connection.
     ctx: dict[str, Any] | None = None
     pending = registry_down
     if not pending:
@@ -461,24 +452,47 @@ async def submit(
         except UpstreamUnavailable as exc:
             log.warning("registry unavailable; inspection %s kept pending: %s", body.id, exc)
             pending = True
-    if not pending:
-        errors = context_errors(body, ctx)
+    # What this service stores is checked before the context (photos, taken case ids);
+    # without photos the case-id check rides on the insert itself.
+    checked = pending or bool(body.photo_ids())
+    if checked:
+        errors = await _stored_errors(session, region_id, body)
         if errors:
             return await _refuse(session, region_id, prepared, errors)
     if pending:
         return await _store_pending(session, principal, prepared)
+    errors = context_errors(body, ctx)
+    if errors:
+        stored = [] if checked else await _stored_errors(session, region_id, body)
+        return await _refuse(session, region_id, prepared, stored or errors)
     assert ctx is not None
     suspect = await photos_suspect(session, region_id=region_id, inspection_id=body.id, body=body)
     plan = plan_inspection(prepared, principal, ctx, suspect=suspect)
+    conn = await fast.driver(session)
     with fast.translated():
-        created = await fast.insert_inspections(conn, [plan.row])
-        if not created:  # stored before, or by a concurrent submission that committed first
-            existing = await _get(session, region_id, body.id)
-            assert existing is not None
-            return _replay(existing, prepared.digest)
-        await write_children(conn, [plan])
+        created_at, taken = await fast.insert_guarded(conn, plan.row, [c.id for c in body.cases])
+    if taken:
+        errors = stored_error_list(body, missing=set(), taken=taken)
+        return await _refuse(session, region_id, prepared, errors)
+    if created_at is None:  # stored before, or by a concurrent submission that committed first
+        existing = await _get(session, region_id, body.id)
+        assert existing is not None
+        return _replay(existing, prepared.digest)
+    with fast.translated():
+        await write_children(conn, region_id, [plan])
         codes = await fast.sorted_codes(conn, [r.item_code for r in body.results])
-    return Outcome(body.id, 201, detail=plan.detail(created[body.id], codes))
+    return Outcome(body.id, 201, detail=plan.detail(created_at, codes))
+
+
+async def _stored_errors(
+    session: AsyncSession, region_id: uuid.UUID, body: InspectionCreate
+) -> list[dict[str, Any]]:
+    """:func:`stored_errors` with raw queries."""
+    conn = await fast.driver(session)
+    with fast.translated():
+        missing = await fast.missing_photos(conn, region_id, body.photo_ids())
+        taken = await fast.taken_cases(conn, region_id, {c.id: body.id for c in body.cases})
+    return stored_error_list(body, missing=missing, taken=taken)
 
 
 async def _refuse(
@@ -702,11 +716,16 @@ def plan_inspection(
 _READ_FIELDS = tuple(InspectionRead.model_fields)
 
 
-async def write_children(conn: Any, plans: list[InspectionPlan]) -> None:
-    """The item results, photo links, cases and case events of inserted inspections."""
-    await fast.insert_results(conn, [r for p in plans for r in p.results])
-    await link_rows(conn, [link for p in plans for link in p.links])
-    await insert_case_plans(conn, [c for p in plans for c in p.cases])
+async def write_children(conn: Any, region_id: uuid.UUID, plans: list[InspectionPlan]) -> None:
+    """The item results, cases, case events and photo links of inserted inspections."""
+    await fast.insert_children(
+        conn,
+        region_id,
+        [r for p in plans for r in p.results],
+        [c.case for p in plans for c in p.cases],
+        [e for p in plans for c in p.cases for e in c.events],
+        [link for p in plans for link in p.links],
+    )
 
 
 async def finalize(
@@ -987,7 +1006,7 @@ async def _write_run(
         async with session.begin_nested():
             with fast.translated():
                 created = await fast.insert_inspections(conn, [p.row for p in plans])
-                await write_children(conn, [p for p in plans if p.id in created])
+                await write_children(conn, region_id, [p for p in plans if p.id in created])
     except IntegrityError:
         alone, created = head, {}
     for q in together:

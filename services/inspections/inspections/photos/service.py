@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO, Any, Literal
+from typing import IO, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import filetype
@@ -60,22 +60,6 @@ async def link_photos(
         .on_conflict_do_nothing()
     )
     await session.execute(stmt)
-
-
-_INSERT_LINK = (
-    "INSERT INTO photo_links (region_id, photo_id, owner_kind, owner_id) "
-    "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
-)
-
-
-async def link_rows(
-    conn: Any, rows: Iterable[tuple[uuid.UUID, uuid.UUID, OwnerKind, uuid.UUID]]
-) -> None:
-    """:func:`link_photos` for many owners at once on a raw asyncpg connection (ingest's
-    bulk path): ``(region_id, photo_id, owner_kind, owner_id)`` rows, duplicates harmless."""
-    rows = list(dict.fromkeys(rows))
-    if rows:
-        await conn.executemany(_INSERT_LINK, rows)
 
 
 async def missing_photos(
