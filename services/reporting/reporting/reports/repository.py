@@ -32,10 +32,12 @@ def _params(region_id: uuid.UUID, period: Period, now: datetime, **extra: Any) -
 
 
 # Every report statement runs with these, local to the transaction: JIT compilation
-# costs more than it saves on these one-off aggregations, and the hash tables of a
-# period's events and cases fit in memory instead of spilling to disk.
+# costs more than it saves on these one-off aggregations; the hash tables of a period's
+# events and cases fit in memory instead of spilling to disk; and each execution is
+# planned for its own period (a cached generic plan cannot tell a month from years).
 STATEMENT_SETTINGS = text(
-    "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
+    "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true),"
+    " set_config('plan_cache_mode', 'force_custom_plan', true)"
 )
 
 
@@ -84,8 +86,8 @@ WITH win AS (
            e.action = 'dispatch' AND (e.from_status = 'reported' OR NOT EXISTS (
                SELECT 1 FROM case_events p
                WHERE p.region_id = e.region_id AND p.case_id = e.case_id
-                 AND p.action = 'dispatch' AND p.at >= :s
-                 AND (p.at < e.at OR (p.at = e.at AND p.id < e.id))
+                 AND p.action = 'dispatch' AND p.at >= :s AND p.at <= e.at
+                 AND (p.at, p.id) < (e.at, e.id)
                  AND coalesce(p.unit_id, w.unit_id, old.unit_id)
                      = coalesce(e.unit_id, w.unit_id, old.unit_id)
            )) AS first_dispatch
