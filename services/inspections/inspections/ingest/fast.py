@@ -190,10 +190,51 @@ def _type(column: str) -> str:
     return _TYPES.get(column, "varchar")
 
 
-# A new inspection, unless one of its case ids is another record's (then nothing is
-# inserted and the ids come back): the case-id check and the insert in one round trip.
+# (table, columns taken from unnest() arrays; region_id is the one scalar $1)
+_CHILDREN = (
+    ("inspection_results", RESULT_COLUMNS[1:], ""),
+    ("cases", PLANNED_CASE_COLUMNS[1:], "version"),
+    ("case_events", PLANNED_EVENT_COLUMNS[1:], ""),
+    ("photo_links", ("photo_id", "owner_kind", "owner_id"), ""),
+)
+
+
+def _children_ctes(number: int, guard: str = "") -> list[str]:
+    """One ``INSERT … SELECT … FROM unnest(…)`` CTE per child table, parameters from
+    ``$number`` on; ``guard`` is a condition every CTE's rows must meet."""
+    parts = []
+    for table, columns, version in _CHILDREN:
+        arrays, selected = [], ["$1::uuid"]
+        for column in columns:
+            if column == "photo_ids":  # arrays of arrays are not unnest()-able: literals
+                arrays.append(f"${number}::text[]")
+                selected.append(f"t.{column}::uuid[]")
+            else:
+                arrays.append(f"${number}::{_type(column)}[]")
+                selected.append(f"t.{column}")
+            number += 1
+        names = ["region_id", *columns] + (["version"] if version else [])
+        selected += ["1"] if version else []
+        where = f" WHERE {guard}" if guard else ""
+        conflict = " ON CONFLICT DO NOTHING" if table == "photo_links" else ""
+        parts.append(
+            f"{table}_rows AS (INSERT INTO {table} ({', '.join(names)}) "
+            f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) "
+            f"AS t({', '.join(columns)}){where}{conflict})"
+        )
+    return parts
+
+
+# Item results, cases, case events and photo links of inserted inspections (a batch):
+# one statement (foreign keys between its parts are checked at its end).
+INSERT_CHILDREN = "WITH " + ",\n".join(_children_ctes(2)) + "\nSELECT 1"
+
+# A whole new inspection in one statement, unless one of its case ids is another
+# record's (then nothing is inserted and the ids come back) or its id is already
+# stored (nothing inserted, nothing taken): check, inspection and children at once.
 _n = len(INSPECTION_COLUMNS)
-GUARDED_INSERT_INSPECTION = f"""
+_GUARDED_CHILDREN = ",\n".join(_children_ctes(_n + 2, "EXISTS (SELECT FROM inserted)"))
+INSERT_NEW_INSPECTION = f"""
 WITH taken AS (
     SELECT id FROM cases
     WHERE region_id = $1::uuid AND id = ANY(${_n + 1}::uuid[])
@@ -204,46 +245,10 @@ WITH taken AS (
     WHERE NOT EXISTS (SELECT FROM taken)
     ON CONFLICT (region_id, id) DO NOTHING
     RETURNING created_at
-)
+),
+{_GUARDED_CHILDREN}
 SELECT (SELECT created_at FROM inserted), ARRAY(SELECT id FROM taken)
 """
-
-# (table, columns taken from unnest() arrays; region_id is the one scalar $1)
-_CHILDREN = (
-    ("inspection_results", RESULT_COLUMNS[1:], ""),
-    ("cases", PLANNED_CASE_COLUMNS[1:], "version"),
-    ("case_events", PLANNED_EVENT_COLUMNS[1:], ""),
-    ("photo_links", ("photo_id", "owner_kind", "owner_id"), ""),
-)
-
-
-def _children_sql() -> str:
-    parts, number = [], 2
-    for table, columns, version in _CHILDREN:
-        arrays, selected = [], ["$1::uuid"]
-        for column in columns:
-            kind = _type(column)
-            if column == "photo_ids":  # arrays of arrays are not unnest()-able: literals
-                arrays.append(f"${number}::text[]")
-                selected.append(f"t.{column}::uuid[]")
-            else:
-                arrays.append(f"${number}::{kind}[]")
-                selected.append(f"t.{column}")
-            number += 1
-        names = ["region_id", *columns] + (["version"] if version else [])
-        selected += ["1"] if version else []
-        conflict = " ON CONFLICT DO NOTHING" if table == "photo_links" else ""
-        parts.append(
-            f"{table}_rows AS (INSERT INTO {table} ({', '.join(names)}) "
-            f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) "
-            f"AS t({', '.join(columns)}){conflict})"
-        )
-    return "WITH " + ",\n".join(parts) + "\nSELECT 1"
-
-
-# Item results, cases, case events and photo links of inserted inspections: one
-# statement (the events' foreign key to their case is checked at its end).
-INSERT_CHILDREN = _children_sql()
 
 
 def _photo_literal(ids: Sequence[uuid.UUID]) -> str:
@@ -256,12 +261,42 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-async def insert_guarded(
-    conn: asyncpg.Connection, row: tuple[Any, ...], case_ids: list[uuid.UUID]
+def children_args(
+    results: Sequence[tuple[Any, ...]],
+    cases: Sequence[dict[str, Any]],
+    events: Sequence[dict[str, Any]],
+    links: Sequence[tuple[uuid.UUID, uuid.UUID, str, uuid.UUID]],
+) -> list[list[Any]]:
+    """The unnest() arrays of the children: ``results`` as :data:`RESULT_COLUMNS`
+    tuples, planned cases and events as column dicts, ``links`` as
+    ``(region, photo, kind, owner)``."""
+    result_rows = [(*r[1:9], _photo_literal(r[9])) for r in results]
+    case_rows = [
+        tuple(_photo_literal(c[k]) if k == "photo_ids" else c[k] for k in PLANNED_CASE_COLUMNS[1:])
+        for c in cases
+    ]
+    event_rows = [
+        tuple(_photo_literal(e[k]) if k == "photo_ids" else e[k] for k in PLANNED_EVENT_COLUMNS[1:])
+        for e in events
+    ]
+    link_rows = list(dict.fromkeys((p, kind, owner) for _, p, kind, owner in links))
+    return [
+        *_columns(result_rows, len(RESULT_COLUMNS) - 1),
+        *_columns(case_rows, len(PLANNED_CASE_COLUMNS) - 1),
+        *_columns(event_rows, len(PLANNED_EVENT_COLUMNS) - 1),
+        *_columns(link_rows, 3),
+    ]
+
+
+async def insert_new(
+    conn: asyncpg.Connection,
+    row: tuple[Any, ...],
+    case_ids: list[uuid.UUID],
+    children: list[list[Any]],
 ) -> tuple[datetime | None, set[uuid.UUID]]:
-    """One inspection row unless a case id is taken: ``(created_at or None, taken ids)``;
-    ``(None, set())`` means the id was already stored."""
-    created_at, taken = await conn.fetchrow(GUARDED_INSERT_INSPECTION, *row, case_ids)
+    """One inspection row with its children (:func:`children_args`) unless a case id is
+    taken: ``(created_at or None, taken ids)``; ``(None, set())`` = the id was stored."""
+    created_at, taken = await conn.fetchrow(INSERT_NEW_INSPECTION, *row, case_ids, *children)
     return created_at, set(taken)
 
 
@@ -273,23 +308,5 @@ async def insert_children(
     events: Sequence[dict[str, Any]],
     links: Sequence[tuple[uuid.UUID, uuid.UUID, str, uuid.UUID]],
 ) -> None:
-    """Write the children rows (``results`` as :data:`RESULT_COLUMNS` tuples, planned
-    cases and events as column dicts, ``links`` as ``(region, photo, kind, owner)``)."""
-    result_rows = [(*r[1:9], _photo_literal(r[9])) for r in results]
-    case_rows = [
-        tuple(_photo_literal(c[k]) if k == "photo_ids" else c[k] for k in PLANNED_CASE_COLUMNS[1:])
-        for c in cases
-    ]
-    event_rows = [
-        tuple(_photo_literal(e[k]) if k == "photo_ids" else e[k] for k in PLANNED_EVENT_COLUMNS[1:])
-        for e in events
-    ]
-    link_rows = list(dict.fromkeys((p, kind, owner) for _, p, kind, owner in links))
-    await conn.execute(
-        INSERT_CHILDREN,
-        region_id,
-        *_columns(result_rows, len(RESULT_COLUMNS) - 1),
-        *_columns(case_rows, len(PLANNED_CASE_COLUMNS) - 1),
-        *_columns(event_rows, len(PLANNED_EVENT_COLUMNS) - 1),
-        *_columns(link_rows, 3),
-    )
+    """Write the children rows of inserted inspections (see :func:`children_args`)."""
+    await conn.execute(INSERT_CHILDREN, region_id, *children_args(results, cases, events, links))

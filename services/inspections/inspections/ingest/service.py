@@ -470,7 +470,9 @@ async def submit(
     plan = plan_inspection(prepared, principal, ctx, suspect=suspect)
     conn = await fast.driver(session)
     with fast.translated():
-        created_at, taken = await fast.insert_guarded(conn, plan.row, [c.id for c in body.cases])
+        created_at, taken = await fast.insert_new(
+            conn, plan.row, [c.id for c in body.cases], plan.children()
+        )
     if taken:
         errors = stored_error_list(body, missing=set(), taken=taken)
         return await _refuse(session, region_id, prepared, errors)
@@ -479,7 +481,6 @@ async def submit(
         assert existing is not None
         return _replay(existing, prepared.digest)
     with fast.translated():
-        await write_children(conn, region_id, [plan])
         codes = await fast.sorted_codes(conn, [r.item_code for r in body.results])
     return Outcome(body.id, 201, detail=plan.detail(created_at, codes))
 
@@ -566,6 +567,15 @@ class InspectionPlan:
     cases: list[CasePlan]
     links: list[tuple[uuid.UUID, uuid.UUID, str, uuid.UUID]]
     fields: dict[str, Any]
+
+    def children(self) -> list[list[Any]]:
+        """The arrays :func:`fast.insert_new` writes the children from."""
+        return fast.children_args(
+            self.results,
+            [c.case for c in self.cases],
+            [e for c in self.cases for e in c.events],
+            self.links,
+        )
 
     def detail(self, created_at: datetime, codes: list[str]) -> dict[str, Any]:
         """The :class:`InspectionDetail` of the stored record (as GET reads it back):
