@@ -100,6 +100,17 @@ async def backdate(
     assert [a for _, a in stored] == [a for a, _ in events], (stored, events)
     for (event_id, _), (_, at) in zip(stored, events, strict=True):
         await db.execute(update(CaseEvent).where(CaseEvent.id == event_id).values(at=at))
+    # The event records the deadline in force: every event from the dispatch on carries
+    # the case's (single, hand-chosen) deadline, as the API would have recorded it.
+    await db.execute(
+        update(CaseEvent)
+        .where(
+            CaseEvent.region_id == region_id,
+            CaseEvent.case_id == case_id,
+            CaseEvent.due_at.is_not(None),
+        )
+        .values(due_at=due_at)
+    )
     rectified = [at for action, at in events if action == "rectify"]
     verified = [at for action, at in events if action == "verify"]
     parked = [at for action, at in events if action == "park"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, get_args
 
 from sqlalchemy import (
@@ -101,3 +101,46 @@ class AccountabilityRun(RegionScoped, Base):
     started_at: Mapped[datetime] = mapped_column(server_default=func.now())
     notices_created: Mapped[int] = mapped_column(Integer, default=0)
     actor_id: Mapped[uuid.UUID | None] = mapped_column()
+
+
+UNIT_EVENT_COUNTERS = (
+    "assigned",
+    "rectified",
+    "rectified_on_time",
+    "rectified_late",
+    "rework",
+    "returned",
+    "extended",
+    "parked",
+)
+
+
+class UnitEventMonth(RegionScoped, Base):
+    """A settled month's event-derived counters of one unit (units report rollup, migration 0007).
+
+    Every counter is a pure function of immutable ``case_events`` rows of that month
+    (the events of later-cancelled cases included; the report subtracts those live).
+    """
+
+    __tablename__ = "unit_event_months"
+    __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
+    month: Mapped[date] = mapped_column(primary_key=True)  # first day, region's time zone
+    unit_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    assigned: Mapped[int] = mapped_column(Integer)
+    rectified: Mapped[int] = mapped_column(Integer)
+    rectified_on_time: Mapped[int] = mapped_column(Integer)
+    rectified_late: Mapped[int] = mapped_column(Integer)
+    rework: Mapped[int] = mapped_column(Integer)
+    returned: Mapped[int] = mapped_column(Integer)
+    extended: Mapped[int] = mapped_column(Integer)
+    parked: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class UnitEventMonthRun(RegionScoped, Base):
+    """Marks a month of ``unit_event_months`` as computed (even when it had no events)."""
+
+    __tablename__ = "unit_event_month_runs"
+    __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
