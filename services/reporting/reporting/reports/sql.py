@@ -36,14 +36,14 @@ OVERDUE = (
 )
 
 DEFINITIONS = """\
-**Which cases count** (period = `[from, to)`; *as-of* = the end of the period, or now if that is sooner; a case belongs to `cases.unit_id`, the unit it is or was last dispatched to; cancelled cases never count):
+**Which cases count** (period = `[from, to)`; *as-of* = the end of the period, or now if that is sooner; for the state figures (`open` … `closed_on_time`) a case belongs to `cases.unit_id`, the unit it is or was last dispatched to; an event (`assigned` … `parked`) counts for the unit it records — the case's unit after that action; cancelled cases never count, also when cancelled after the period):
 
 | figure | 中文 | definition |
 |---|---|---|
-| `assigned` | 派遣数 | distinct cases with a `dispatch` event to the unit in the period |
+| `assigned` | 派遣数 | `dispatch` events to the unit in the period (each dispatch counts: a case returned and dispatched to the same unit again counts twice) |
 | `rectified` | 处置数 | `rectify` events by the unit in the period (each handling counts, so a rework handled again counts twice) |
-| `rectified_on_time` | 按期处置数 | of those, events at or before the case's `due_at` (a rectification exactly at the deadline is on time) |
-| `rectified_late` | 超期处置数 | of those, events after `due_at` |
+| `rectified_on_time` | 按期处置数 | of those, events at or before the deadline in force at the event (the `due_at` the event records; an extension granted later does not excuse a late rectification; exactly at the deadline is on time) |
+| `rectified_late` | 超期处置数 | of those, events after the deadline in force at the event |
 | `rework` | 返工数 | `reject` events (failed verification) on the unit's cases in the period |
 | `returned` | 回退数 | `return` events by the unit in the period |
 | `extended` | 延期数 | `extend` events on the unit's cases in the period |
@@ -57,4 +57,6 @@ DEFINITIONS = """\
 Rates carry `{value, numerator, denominator}`, `value` rounded to 4 places and `null` when the denominator is 0: `closure_rate = closed / due`, `on_time_rate = closed_on_time / due`, `rework_rate = rework / rectified`.
 
 **Score** (0–100) = 100 × Σ weightₖ·componentₖ / Σ weights, with components `closure_rate`, `on_time_rate`, `1 − min(1, rework_rate)` (1 when nothing was rectified) and `volume_points / 10`. `volume_points` is the 案件量分值 (CJ/T 292 style, banded, max 10): the points of the first band (highest `min_due` first) whose `min_due` ≤ `due`; default bands due ≥ 20 → 10, ≥ 10 → 8, ≥ 5 → 6, ≥ 1 → 4, 0 → 0. Weights and bands: `/v1/reports/score-weights`. A unit with `due = 0` has no score. Grade: A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, E < 40. `rank` orders units with `due ≥ min_cases` by score (ties share a rank, 1, 1, 3); others are listed with `rank: null`, `ranked: false`. Rows: ranked units by rank, then the rest by unit code.
+
+**Monthly rollup.** Case events are immutable and stamped with the server's time, so each event-derived counter (`assigned` … `parked`) of a calendar month (in the region's time zone) never changes once the month has ended plus one day. For a period containing at least two such settled whole months, their counts are read from a stored per-month, per-unit rollup (computed on first use, once); the partial months at either end and the months not yet settled are counted live, and the events of cases cancelled since are subtracted live — the figures are always exactly those of the live computation. Periods of a single month or less, and the state figures, are always live.
 """
