@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from reporting.accountability.daily import run_region_if_due
 from shared.db import create_engine, create_sessionmaker
-from shared.models import AccountabilityRun, BlacklistEntry, Notice
+from shared.models import AccountabilityRun, BlacklistEntry, Notice, UnitEventMonthRun
 from tests.factories import auth, make_world
 from tests.reporting.helpers import SHANGHAI, local
 from tests.reporting.world import October, build_october
@@ -233,6 +233,13 @@ async def test_daily_run_happens_once_when_two_replicas_race(database_url, oct_w
         )
     ).all()
     assert [(p, t) for p, t, _ in runs] == [("2026-10", "daily"), ("2026-10", "daily")]
+    # The run also stored the units report's settled months, October included.
+    stored = set(
+        await db.scalars(
+            select(UnitEventMonthRun.month).where(UnitEventMonthRun.region_id == w.region.id)
+        )
+    )
+    assert date(2026, 10, 1) in stored and date(2026, 11, 1) not in stored
     assert runs[0][2] == now
     notices = await notices_in(db, w.region.id)
     assert [(n.period, n.rule) for n in notices] == [("2026-10", "black_list")]

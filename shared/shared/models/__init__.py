@@ -25,7 +25,14 @@ from shared.models.registry import (
     Standard,
     Unit,
 )
-from shared.models.reporting import AccountabilityRun, BlacklistEntry, Notice, ReportSettings
+from shared.models.reporting import (
+    AccountabilityRun,
+    BlacklistEntry,
+    Notice,
+    ReportSettings,
+    UnitEventMonth,
+    UnitEventMonthRun,
+)
 
 __all__ = [
     "AccountabilityRun",

@@ -6,7 +6,8 @@ the region's advisory lock (``pg_try_advisory_xact_lock``: a replica that does n
 get it skips the region this time), checks ``accountability_runs`` for a daily
 run started on the same local day, and only then applies the rules to the last
 complete month. The lock is held until the run's row is committed, so the next
-replica to get it sees that row and does nothing.
+replica to get it sees that row and does nothing. The same run stores any settled
+month of the last three years that the units report has not stored yet.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
@@ -23,10 +24,14 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reporting.accountability.service import apply_rules, lock_region
-from reporting.reports.period import shift_month
+from reporting.reports.period import Period, shift_month
+from reporting.reports.repository import ensure_rollup, settled_months
 from shared.models import Region
 
 log = structlog.get_logger("chuangwei.reporting.daily")
+
+
+ROLLUP_WARM_SPAN = timedelta(days=3 * 366)
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -68,7 +73,17 @@ async def run_region_if_due(
         run, _, _ = await apply_rules(
             session, region_id, month, tz, trigger="daily", actor_id=None, now=now
         )
-        log.info("daily_run", region_id=str(region_id), period=month, notices=run.notices_created)
+        # Keep the units report's stored months warm (three years, the campaign's review
+        # cycle), so the day's first multi-month report reads them instead of computing.
+        months = settled_months(Period(now - ROLLUP_WARM_SPAN, now, tz), now)
+        warmed = await ensure_rollup(session, region_id, tz.key, months)
+        log.info(
+            "daily_run",
+            region_id=str(region_id),
+            period=month,
+            notices=run.notices_created,
+            rollup_months=len(warmed),
+        )
         return run.id
 
 
