@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from shared.db import async_database_url
 from shared.models import Base
 from shared.settings import CommonSettings
-from sqlalchemy.ext.asyncio import create_async_engine
 
 target_metadata = Base.metadata
 

@@ -199,5 +199,6 @@ async def test_the_whole_three_year_campaign_is_one_period(reporting, db):
     )
     assert response.status_code == 200, response.text
     assert {row["unit_id"] for row in response.json()["items"]} == {
-        str(w.unit.id), str(w.other_unit.id)
+        str(w.unit.id),
+        str(w.other_unit.id),
     }

@@ -60,4 +60,6 @@ __all__ = [
     "SamplePoint",
     "Standard",
     "Unit",
+    "UnitEventMonth",
+    "UnitEventMonthRun",
 ]
