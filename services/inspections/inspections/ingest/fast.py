@@ -64,13 +64,16 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     autocommit)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    adapter: Any = raw.dbapi_connection
-    if getattr(adapter, "_transaction", True) is None:
-        with translated():
-            await adapter._start_transaction()
-    elif not adapter._connection.is_in_transaction():
-        await connection.exec_driver_sql("SELECT 1")  # begins it the supported way
-    return adapter._connection
+    conn: asyncpg.Connection = raw.driver_connection
+    if not conn.is_in_transaction():
+        adapter: Any = raw.dbapi_connection
+        start = getattr(adapter, "_start_transaction", None)
+        if start is not None and getattr(adapter, "_transaction", False) is None:
+            with translated():
+                await start()  # what the adapter's first statement would do, minus it
+        else:
+            await connection.exec_driver_sql("SELECT 1")  # begins it the public way
+    return conn
 
 
 @contextmanager

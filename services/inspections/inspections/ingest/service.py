@@ -1,17 +1,26 @@
 """Inspection ingest: validation, scoring, anti-fraud flags, idempotency and the pending path.
 
-The order of a submission:
+The rules of a submission:
 
-1. **Idempotency first.** An inspection already stored under the id answers
+1. **Idempotency wins.** An inspection already stored under the id answers
    with the stored record when the canonical body (and submitter) hash is the
    same, and 409 otherwise — even if the visit is now too old to submit anew.
 2. **Checks that need no registry**: times, duplicates, grade/deduction shape,
-   photos uploaded, case ids unused. These fail at once with 422.
+   photos uploaded, case ids unused. These fail with 422.
 3. **Registry context** (point, checklist version, unit, deadline rules). When
    the registry cannot be reached, the inspection is stored ``pending`` (202)
    and finished later by :func:`retry_pending` (SPEC §7).
 4. **Checks against the context**, then scoring, flags, item results, photo
    links and the cases — all in the caller's one transaction.
+
+How (issue 3, the hot path): nothing is read before the write. A refusal looks
+the id up first (rule 1); a valid new inspection is scored in Python and
+written by one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` statement with its
+children (:mod:`inspections.ingest.fast`), which also refuses case ids taken by
+other records; inserting nothing means the id is stored and the answer is a
+replay. The response is built from memory. The registry is asked before a
+database connection is taken. Pending inspections and their later finishing
+keep the ORM path (:func:`finalize`); both write the same rows.
 
 Concurrent submissions of one id race on ``INSERT … ON CONFLICT DO NOTHING``:
 PostgreSQL makes the losers wait for the winner's commit, and they then
