@@ -26,6 +26,9 @@ from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from common import SAMPLE_POINT_COLUMNS  # noqa: E402
 
 # A generator, not a benchmark: bench/run_all.py skips it (the report bench calls it).
 RUN_ALL = False
@@ -294,20 +297,7 @@ async def generate(url: str, *, scale: float = 1.0, seed: int = 20261129) -> dic
         await conn.copy_records_to_table(
             "sample_points",
             records=points,
-            columns=[
-                "region_id",
-                "id",
-                "code",
-                "name",
-                "point_type_id",
-                "division_id",
-                "address",
-                "lat",
-                "lon",
-                "unit_id",
-                "status",
-                "version",
-            ],
+            columns=SAMPLE_POINT_COLUMNS,
         )
         type_category = {t[1]: t[4] for t in types}
         counts.update(divisions=len(divisions), units=len(units), sample_points=len(points))

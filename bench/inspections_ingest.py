@@ -47,6 +47,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 from common import (  # noqa: E402
+    SAMPLE_POINT_COLUMNS,
     LoadResult,
     ServerProcess,
     asyncpg_connect,
@@ -211,20 +212,7 @@ async def seed(url: str) -> dict[str, Any]:
         await conn.copy_records_to_table(
             "sample_points",
             records=records,
-            columns=[
-                "region_id",
-                "id",
-                "code",
-                "name",
-                "point_type_id",
-                "division_id",
-                "address",
-                "lat",
-                "lon",
-                "unit_id",
-                "status",
-                "version",
-            ],
+            columns=SAMPLE_POINT_COLUMNS,
         )
         await conn.execute("ANALYZE")
     finally:

@@ -35,6 +35,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
+    SAMPLE_POINT_COLUMNS,
     LoadResult,
     ServerProcess,
     asyncpg_connect,
@@ -189,22 +190,7 @@ async def seed(url: str, points: int) -> dict[str, str]:
         await conn.copy_records_to_table(
             "sample_points",
             records=records,
-            columns=[
-                "region_id",
-                "id",
-                "code",
-                "name",
-                "point_type_id",
-                "division_id",
-                "address",
-                "lat",
-                "lon",
-                "unit_id",
-                "status",
-                "version",
-                "created_at",
-                "updated_at",
-            ],
+            columns=[*SAMPLE_POINT_COLUMNS, "created_at", "updated_at"],
         )
         await conn.execute("ANALYZE")
     finally:
@@ -352,6 +338,15 @@ def main() -> int:
             for name in ("bare", "near", "delta")
         }
         ratios["near_over_bare"] = round(results["near"].rps / results["bare"].rps, 3)
+        # What the machine could do at all: every near request costs the server and
+        # PostgreSQL this much CPU, and there are only os.cpu_count() cores (the load
+        # generator's own share is left out, so this is an upper bound).
+        near = results["near"]
+        machine_ceiling = None
+        if near.server_cpu_ms_per_request and near.postgres_cpu_ms_per_request:
+            per_request = near.server_cpu_ms_per_request + near.postgres_cpu_ms_per_request
+            machine_ceiling = round((os.cpu_count() or 1) * 1000 / per_request)
+        ratios["near_machine_ceiling_rps"] = machine_ceiling
         met = {
             "near_ratio_at_least_25_percent": ratios["near_over_constant"] >= TARGET_RATIO,
             "near_p99_below_50_ms": results["near"].p99_ms < TARGET_P99_MS,
@@ -370,6 +365,14 @@ def main() -> int:
             f"(target ≥ {TARGET_RATIO:.0%}); near / bare = {ratios['near_over_bare']:.2f}"
         )
         print(f"- delta sync / constant = {ratios['delta_over_constant']:.1%}")
+        if machine_ceiling:
+            print(
+                f"- near costs {near.server_cpu_ms_per_request:.2f} ms (server) + "
+                f"{near.postgres_cpu_ms_per_request:.2f} ms (PostgreSQL) of CPU: "
+                f"{os.cpu_count()} cores allow at most {machine_ceiling} req/s "
+                f"= {machine_ceiling / constant_rps:.1%} of the constant, "
+                f"of which it reached {near.rps / machine_ceiling:.0%}"
+            )
         print(f"- near p99 = {results['near'].p99_ms:.1f} ms (target < {TARGET_P99_MS:.0f} ms)")
         report["loadgens"][loadgen] = {
             "results": list(results.values()),
