@@ -127,3 +127,34 @@ async def test_an_expired_token_is_refused_even_after_it_was_accepted(registry, 
     )  # let the two-second token expire (a cached verification must not outlive it)
     response = await registry.get("/v1/units", headers=headers)
     assert response.status_code == 401
+
+
+async def test_service_calls_carry_the_request_id_region_and_service_token(registry_app, db):
+    """What a request id is for: one id follows a phone's request into the registry."""
+    import httpx
+
+    from shared.http_client import ServiceClient
+    from shared.observability import request_id_var
+    from shared.settings import CommonSettings
+
+    region = await make_region(db)
+    seen: list[httpx.Request] = []
+    client = ServiceClient(
+        "http://registry",
+        service_token=CommonSettings().service_token,
+        transport=httpx.ASGITransport(app=registry_app),
+    )
+
+    async def remember(request: httpx.Request) -> None:
+        seen.append(request)
+
+    client._client.event_hooks["request"] = [remember]
+    token = request_id_var.set("req-from-the-phone")
+    try:
+        answer = await client.get_json("/v1/deadline-policies", region_id=region.id)
+    finally:
+        request_id_var.reset(token)
+        await client.aclose()
+    assert {item["severity"] for item in answer["items"]} == {"urgent", "normal", "complex"}
+    assert seen[0].headers["X-Request-ID"] == "req-from-the-phone"
+    assert seen[0].headers["X-Region-Id"] == str(region.id)
