@@ -52,6 +52,7 @@ from common import (  # noqa: E402
     ServerProcess,
     asyncpg_connect,
     asyncpg_connect_kwargs,
+    bench_organisation,
     constant_server,
     fresh_database,
     markdown_table,
@@ -89,7 +90,7 @@ async def seed(url: str) -> dict[str, Any]:
     from registry.regions.service import provision_region
     from shared.auth import issue_token, password_hash
     from shared.db import create_engine, create_sessionmaker
-    from shared.models import Category, Checklist, Division, Person, PointType, Unit
+    from shared.models import Category, Checklist, Person, PointType
 
     rng = random.Random(20261129)
     engine = create_engine(url, application_name="chuangwei.bench")
@@ -98,46 +99,9 @@ async def seed(url: str) -> dict[str, Any]:
         category = await session.scalar(
             select(Category).where(Category.region_id == region.id, Category.code == "C5")
         )
-        street_id, community_id = uuid.uuid4(), uuid.uuid4()
-        divisions = [
-            Division(
-                region_id=region.id,
-                id=street_id,
-                parent_id=None,
-                level="street",
-                code="S-1",
-                name="基准街道",
-                path=f"/{street_id}/",
-            ),
-            Division(
-                region_id=region.id,
-                id=community_id,
-                parent_id=street_id,
-                level="community",
-                code="C-1",
-                name="基准社区",
-                path=f"/{street_id}/{community_id}/",
-            ),
-        ]
-        grids = []
-        for g in range(10):
-            grid_id = uuid.uuid4()
-            grids.append(grid_id)
-            divisions.append(
-                Division(
-                    region_id=region.id,
-                    id=grid_id,
-                    parent_id=community_id,
-                    level="grid",
-                    code=f"G-{g}",
-                    name=f"网格 {g}",
-                    path=f"/{street_id}/{community_id}/{grid_id}/",
-                )
-            )
-        units = [
-            Unit(region_id=region.id, id=uuid.uuid4(), code=f"U-{i}", name=f"责任单位 {i}")
-            for i in range(20)
-        ]
+        divisions, grids, units = bench_organisation(
+            region.id, communities=1, grids_per_community=10
+        )
         point_type = PointType(
             region_id=region.id,
             id=uuid.uuid4(),

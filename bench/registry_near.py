@@ -39,6 +39,7 @@ from common import (  # noqa: E402
     LoadResult,
     ServerProcess,
     asyncpg_connect,
+    bench_organisation,
     combine,
     constant_server,
     fresh_database,
@@ -71,7 +72,7 @@ async def seed(url: str, points: int) -> dict[str, str]:
     from registry.regions.service import provision_region
     from shared.auth import issue_token, password_hash
     from shared.db import create_engine, create_sessionmaker
-    from shared.models import Category, Checklist, Division, Person, PointType, Unit
+    from shared.models import Category, Checklist, Person, PointType
 
     engine = create_engine(url, application_name="chuangwei.bench")
     rng = random.Random(20261129)
@@ -80,51 +81,9 @@ async def seed(url: str, points: int) -> dict[str, str]:
         category = await session.scalar(
             select(Category).where(Category.region_id == region.id, Category.code == "C5")
         )
-        street_id = uuid.uuid4()
-        divisions = [
-            Division(
-                region_id=region.id,
-                id=street_id,
-                parent_id=None,
-                level="street",
-                code="S-1",
-                name="基准街道",
-                path=f"/{street_id}/",
-            )
-        ]
-        grids = []
-        for c in range(10):
-            community_id = uuid.uuid4()
-            community_path = f"/{street_id}/{community_id}/"
-            divisions.append(
-                Division(
-                    region_id=region.id,
-                    id=community_id,
-                    parent_id=street_id,
-                    level="community",
-                    code=f"C-{c}",
-                    name=f"社区 {c}",
-                    path=community_path,
-                )
-            )
-            for g in range(10):
-                grid_id = uuid.uuid4()
-                grids.append(grid_id)
-                divisions.append(
-                    Division(
-                        region_id=region.id,
-                        id=grid_id,
-                        parent_id=community_id,
-                        level="grid",
-                        code=f"G-{c}-{g}",
-                        name=f"网格 {c}-{g}",
-                        path=f"{community_path}{grid_id}/",
-                    )
-                )
-        units = [
-            Unit(region_id=region.id, id=uuid.uuid4(), code=f"U-{i}", name=f"责任单位 {i}")
-            for i in range(20)
-        ]
+        divisions, grids, units = bench_organisation(
+            region.id, communities=10, grids_per_community=10
+        )
         types = [
             PointType(
                 region_id=region.id,
