@@ -12,6 +12,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -210,6 +211,21 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         log.error("database_error", error=str(exc.orig)[:300])
         return problem_response(request, 500, "Internal server error", slug="internal-error")
+
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.OperatorInterventionError)  # shutting down, starting up
+    @app.exception_handler(asyncpg.InterfaceError)
+    async def _driver_connection(request: Request, exc: Exception) -> JSONResponse:
+        # Raised by the bare asyncpg read pool (shared.db.ReadConnectionDep), which
+        # SQLAlchemy does not wrap: a lost or refused connection is an outage too.
+        log.warning("database_unavailable", error=str(exc)[:300])
+        return problem_response(
+            request,
+            503,
+            "The database is unavailable; nothing was saved. Retry shortly.",
+            slug="service-unavailable",
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(OSError)
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:

@@ -60,18 +60,23 @@ async def on_shutdown(app: FastAPI) -> None:
         await client.aclose()
 
 
-app = create_app(
-    service="inspections",
-    title="Chuangwei inspections",
-    description=(
-        "The woodpecker action (啄木鸟行动) and the rectification workflow: photos uploaded by "
-        "client id, inspections submitted from the phone (scored, validated against the "
-        "registry, idempotent by id, kept pending and never lost while the registry is down) "
-        "and the cases they open. Every endpoint takes `Authorization: Bearer <JWT>` from the "
-        "registry's `POST /v1/auth/token`. Errors are RFC 9457 problem details."
-    ),
-    settings_factory=InspectionsSettings,
-    routers=ROUTERS,
-    on_startup=on_startup,
-    on_shutdown=on_shutdown,
-)
+def build_app() -> FastAPI:
+    """A new inspections app (tests start a second one on a database they can stop)."""
+    return create_app(
+        service="inspections",
+        title="Chuangwei inspections",
+        description=(
+            "The woodpecker action (啄木鸟行动) and the rectification workflow: photos uploaded by "
+            "client id, inspections submitted from the phone (scored, validated against the "
+            "registry, idempotent by id, kept pending and never lost while the registry is down) "
+            "and the cases they open. Every endpoint takes `Authorization: Bearer <JWT>` from the "
+            "registry's `POST /v1/auth/token`. Errors are RFC 9457 problem details."
+        ),
+        settings_factory=InspectionsSettings,
+        routers=ROUTERS,
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+    )
+
+
+app = build_app()

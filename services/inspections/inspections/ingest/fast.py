@@ -69,8 +69,14 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
         adapter: Any = raw.dbapi_connection
         start = getattr(adapter, "_start_transaction", None)
         if start is not None and getattr(adapter, "_transaction", False) is None:
-            with translated():
+            try:
                 await start()  # what the adapter's first statement would do, minus it
+            except Exception as exc:
+                # The adapter raises its own DBAPI errors here, which SQLAlchemy has not
+                # wrapped: a BEGIN that fails means the connection or the database is
+                # gone. Drop the connection and answer as the outage it is (503).
+                await connection.invalidate(exc)
+                raise OperationalError("BEGIN", None, exc) from exc
         else:
             await connection.exec_driver_sql("SELECT 1")  # begins it the public way
     return conn

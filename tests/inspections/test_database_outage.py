@@ -1,0 +1,157 @@
+"""A database outage answers 503 with Retry-After and leaves nothing half-written (SPEC §7).
+
+The inspections app here runs on a PostgreSQL server of its own (a second
+embedded instance), which the test really stops and starts again; the registry
+it asks for context is the in-process registry app on the main test database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+
+from shared.db import create_engine
+from shared.embedded_db import REPO_ROOT, server_url, start_embedded_postgres
+from shared.http_client import ServiceClient
+from tests.conftest import client_for
+from tests.factories import auth, inspection_body, make_world
+
+
+class StoppableDatabase:
+    """An embedded PostgreSQL in a folder of its own, with the schema migrated."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.server = start_embedded_postgres(folder)
+        self.url = server_url(self.server, "postgres")
+        config = Config(str(REPO_ROOT / "alembic.ini"))
+        config.attributes["database_url"] = self.url
+        command.upgrade(config, "head")
+
+    def stop(self) -> None:
+        self.server.cleanup()
+
+    def start(self) -> None:
+        self.server = start_embedded_postgres(self.folder)
+
+
+@pytest.fixture
+def outage_database(tmp_path_factory) -> StoppableDatabase:
+    # A short path: the server's Unix socket lives in this folder.
+    database = StoppableDatabase(tmp_path_factory.mktemp("pg"))
+    yield database
+    database.stop()
+
+
+async def _rows(url: str, sql: str, *args) -> int:
+    engine = create_engine(url, application_name="chuangwei.tests.outage")
+    try:
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            return await raw.driver_connection.fetchval(sql, *args)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def outage_app(outage_database, registry_app, monkeypatch) -> AsyncIterator:
+    from inspections.main import build_app
+
+    monkeypatch.setenv("DATABASE_URL", outage_database.url)
+    monkeypatch.setenv("INSPECTIONS_PENDING_RETRY_SECONDS", "0")
+    app = build_app()
+    async with app.router.lifespan_context(app):
+        await app.state.registry_client.aclose()
+        app.state.registry_client = ServiceClient(
+            "http://registry",
+            service_token=app.state.settings.service_token,
+            transport=httpx.ASGITransport(app=registry_app),
+        )
+        yield app
+
+
+async def test_a_database_outage_is_a_503_with_retry_after_and_writes_nothing(
+    outage_app, outage_database, db
+):
+    w = await make_world(db)
+    # The region row lives in every database that holds the region's records.
+    await _rows(
+        outage_database.url,
+        "INSERT INTO regions (id, code, name, timezone) VALUES ($1, $2, $3, $4) RETURNING 1",
+        w.region.id,
+        w.region.code,
+        w.region.name,
+        w.region.timezone,
+    )
+    async with client_for(outage_app) as client:
+        before = inspection_body(w)
+        assert (
+            await client.post("/v1/inspections", json=before, headers=auth(w.inspector))
+        ).status_code == 201
+
+        outage_database.stop()
+        lost = inspection_body(
+            w,
+            results=[
+                {"item_code": "M-01", "outcome": "fail", "grade": 3},
+                {"item_code": "M-02", "outcome": "pass", "grade": 9},
+                {"item_code": "M-03", "outcome": "pass", "grade": 9},
+                {"item_code": "M-04", "outcome": "pass", "grade": 9},
+            ],
+            cases=[
+                {
+                    "id": str(uuid.uuid4()),
+                    "item_code": "M-01",
+                    "description": "五公示缺失",
+                    "severity": "normal",
+                    "photo_ids": [],
+                }
+            ],
+        )
+        during = await client.post("/v1/inspections", json=lost, headers=auth(w.inspector))
+        assert during.status_code == 503, during.text
+        assert during.headers["Retry-After"]
+        assert during.headers["content-type"].startswith("application/problem+json")
+        assert "Traceback" not in during.text
+
+        outage_database.start()
+        # Nothing of the refused submission was written, the earlier one is intact.
+        assert (
+            await _rows(
+                outage_database.url,
+                "SELECT count(*) FROM inspections WHERE id = $1",
+                uuid.UUID(lost["id"]),
+            )
+            == 0
+        )
+        assert (
+            await _rows(
+                outage_database.url,
+                "SELECT count(*) FROM cases WHERE inspection_id = $1",
+                uuid.UUID(lost["id"]),
+            )
+            == 0
+        )
+        assert (
+            await _rows(
+                outage_database.url,
+                "SELECT count(*) FROM inspection_results WHERE inspection_id = $1",
+                uuid.UUID(before["id"]),
+            )
+            == 4
+        )
+
+        # The phone retries after Retry-After; the first try may still meet a
+        # connection the outage killed, which is another 503 and nothing more.
+        for _ in range(3):
+            again = await client.post("/v1/inspections", json=lost, headers=auth(w.inspector))
+            if again.status_code != 503:
+                break
+        assert again.status_code == 201, again.text
+        assert len(again.json()["case_ids"]) == 1
