@@ -158,3 +158,68 @@ async def test_service_calls_carry_the_request_id_region_and_service_token(regis
     assert {item["severity"] for item in answer["items"]} == {"urgent", "normal", "complex"}
     assert seen[0].headers["X-Request-ID"] == "req-from-the-phone"
     assert seen[0].headers["X-Region-Id"] == str(region.id)
+
+
+def _bare_app(router=None):
+    from fastapi import APIRouter
+
+    from shared.app import create_app
+    from shared.settings import CommonSettings
+
+    return create_app(
+        service="probe",
+        title="probe",
+        description="probe",
+        settings_factory=CommonSettings,
+        routers=[router] if router is not None else [APIRouter()],
+    )
+
+
+async def test_an_unexpected_error_is_a_500_problem_without_a_stack_trace():
+    import httpx
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+    @router.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    app = _bare_app(router)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"] == "Internal server error"
+    assert "secret internals" not in response.text and "Traceback" not in response.text
+
+
+def test_readyz_refuses_a_schema_behind_the_alembic_head(empty_database_url, monkeypatch):
+    """Synchronous: Alembic's downgrade runs its own event loop."""
+    import asyncio
+
+    import httpx
+    from alembic import command
+    from alembic.config import Config
+
+    from shared.embedded_db import REPO_ROOT
+
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = empty_database_url
+    command.downgrade(config, "-1")
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+
+    async def probe() -> httpx.Response:
+        app = _bare_app()
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                return await client.get("/readyz")
+
+    behind = asyncio.run(probe())
+    assert behind.status_code == 503 and behind.json()["status"] == "migrating"
+    assert behind.headers["Retry-After"]
+    command.upgrade(config, "head")
+    assert asyncio.run(probe()).status_code == 200
