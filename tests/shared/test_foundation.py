@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import uuid
 from pathlib import Path
 
 from shared.embedded_db import REPO_ROOT
@@ -223,3 +224,50 @@ def test_readyz_refuses_a_schema_behind_the_alembic_head(empty_database_url, mon
     assert behind.headers["Retry-After"]
     command.upgrade(config, "head")
     assert asyncio.run(probe()).status_code == 200
+
+
+async def test_service_client_retries_server_errors_then_gives_up_as_unavailable():
+    import httpx
+    import pytest
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+
+    from shared.http_client import ServiceClient, UpstreamError, UpstreamUnavailable
+
+    calls = {"flaky": 0, "down": 0}
+    upstream = FastAPI()
+
+    @upstream.get("/flaky")
+    async def flaky() -> JSONResponse:
+        calls["flaky"] += 1
+        if calls["flaky"] < 3:
+            return JSONResponse({"detail": "busy"}, status_code=503)
+        return JSONResponse({"ok": True})
+
+    @upstream.get("/down")
+    async def down() -> JSONResponse:
+        calls["down"] += 1
+        return JSONResponse({"detail": "broken"}, status_code=500)
+
+    @upstream.get("/missing")
+    async def missing() -> JSONResponse:
+        return JSONResponse({"detail": "no such point"}, status_code=404)
+
+    client = ServiceClient(
+        "http://upstream",
+        service_token="t",
+        retries=2,
+        transport=httpx.ASGITransport(app=upstream),
+    )
+    region = uuid.uuid4()
+    try:
+        assert await client.get_json("/flaky", region_id=region) == {"ok": True}
+        assert calls["flaky"] == 3  # two retries, then success
+        with pytest.raises(UpstreamUnavailable):
+            await client.get_json("/down", region_id=region)
+        assert calls["down"] == 3
+        with pytest.raises(UpstreamError) as refused:  # a 4xx is an answer, not an outage
+            await client.get_json("/missing", region_id=region)
+        assert refused.value.status == 404
+    finally:
+        await client.aclose()
