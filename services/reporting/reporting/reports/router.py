@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 
 from reporting.report_settings.service import load_settings
@@ -56,30 +56,49 @@ Reports are not paginated: a region's rows come in one answer.
 """
 
 
-def _period(reader: Reader, from_: str | None, to: str | None, month: str | None) -> Period:
-    return resolve_period(from_=from_, to=to, month=month, tz=reader.tz, now=datetime.now(UTC))
+class ReportQuery:
+    """The parameters every report takes: the period, the format and the heading language."""
+
+    def __init__(
+        self,
+        from_: FromParam = None,
+        to: ToParam = None,
+        month: MonthParam = None,
+        fmt: FormatParam = "json",
+        language: LanguageHeader = None,
+    ) -> None:
+        self.from_, self.to, self.month = from_, to, month
+        self.fmt, self.language = fmt, language
+        self.now = datetime.now(UTC)
+
+    @property
+    def explicit(self) -> bool:
+        """Whether the caller named a period at all (or took the default month)."""
+        return self.from_ is not None or self.to is not None or self.month is not None
+
+    def period(self, reader: Reader) -> Period:
+        return resolve_period(
+            from_=self.from_, to=self.to, month=self.month, tz=reader.tz, now=self.now
+        )
+
+    def head(self, period: Period) -> dict[str, Any]:
+        return {"period": period.describe(), "generated_at": self.now.isoformat()}
+
+    def export(
+        self, name: str, period: Period, columns: list[Column], rows: list[dict[str, Any]]
+    ) -> Response:
+        """The same rows as CSV or XLSX, headings in the caller's language."""
+        return render(
+            self.fmt,
+            columns=columns,
+            rows=rows,
+            accept_language=self.language,
+            filename=f"{name}-{period.slug}",
+            sheet=name,
+        )
 
 
-def _head(period: Period, now: datetime) -> dict[str, Any]:
-    return {"period": period.describe(), "generated_at": now.isoformat()}
-
-
-def _export(
-    fmt: Format,
-    name: str,
-    period: Period,
-    columns: list[Column],
-    rows: list[dict[str, Any]],
-    language: str | None,
-) -> Response:
-    return render(
-        fmt,
-        columns=columns,
-        rows=rows,
-        accept_language=language,
-        filename=f"{name}-{period.slug}",
-        sheet=name,
-    )
+ReportQueryDep = Annotated[ReportQuery, Depends()]
 
 
 @router.get(
@@ -98,26 +117,21 @@ def _export(
 async def units_report(
     reader: UnitsReader,
     session: SessionDep,
-    from_: FromParam = None,
-    to: ToParam = None,
-    month: MonthParam = None,
-    fmt: FormatParam = "json",
-    language: LanguageHeader = None,
+    query: ReportQueryDep,
 ) -> Any:
     """Per-unit counters, rates, composite score, grade and rank for the period."""
-    now = datetime.now(UTC)
-    period = _period(reader, from_, to, month)
+    now, period = query.now, query.period(reader)
     settings = await load_settings(session, reader.region_id)
     items = await service.units_report(session, reader.region_id, period, now, settings)
     if reader.own_unit is not None:
         items = [r for r in items if r["unit_id"] == reader.own_unit]
     for row in items:
         row.pop("late_case_ids", None)
-    if fmt != "json":
+    if query.fmt != "json":
         rows = [service.flat(r) for r in items]
-        return _export(fmt, "units", period, service.UNIT_COLUMNS, rows, language)
+        return query.export("units", period, service.UNIT_COLUMNS, rows)
     return {
-        **_head(period, now),
+        **query.head(period),
         "weights": settings.score_weights,
         "min_cases": settings.min_cases,
         "items": items,
@@ -142,21 +156,16 @@ async def units_report(
 async def coverage_report(
     reader: CoverageReader,
     session: SessionDep,
-    from_: FromParam = None,
-    to: ToParam = None,
-    month: MonthParam = None,
-    fmt: FormatParam = "json",
-    language: LanguageHeader = None,
+    query: ReportQueryDep,
 ) -> Any:
     """Inspection coverage per sample point, blind spots and per-grid on-time share."""
-    now = datetime.now(UTC)
-    period = _period(reader, from_, to, month)
+    now, period = query.now, query.period(reader)
     report = await service.coverage_report(
         session, reader.region_id, period, now, unit_id=reader.own_unit
     )
-    if fmt != "json":
-        return _export(fmt, "coverage", period, service.COVERAGE_COLUMNS, report["items"], language)
-    return {**_head(period, now), **report}
+    if query.fmt != "json":
+        return query.export("coverage", period, service.COVERAGE_COLUMNS, report["items"])
+    return {**query.head(period), **report}
 
 
 @router.get(
@@ -178,24 +187,19 @@ async def coverage_report(
 async def inspectors_report(
     reader: InspectorsReader,
     session: SessionDep,
-    from_: FromParam = None,
-    to: ToParam = None,
-    month: MonthParam = None,
-    fmt: FormatParam = "json",
-    language: LanguageHeader = None,
+    query: ReportQueryDep,
 ) -> Any:
     """Per patrol member: inspections, cases reported, valid cases and the weekly quota."""
-    now = datetime.now(UTC)
-    period = _period(reader, from_, to, month)
+    now, period = query.now, query.period(reader)
     settings = await load_settings(session, reader.region_id)
     person = reader.person_id if reader.role == "inspector" else None
     items = await service.inspectors_report(
         session, reader.region_id, period, now, settings, person_id=person
     )
-    if fmt != "json":
-        return _export(fmt, "inspectors", period, service.INSPECTOR_COLUMNS, items, language)
+    if query.fmt != "json":
+        return query.export("inspectors", period, service.INSPECTOR_COLUMNS, items)
     quota = {k: settings.inspector_quota[k] for k in ("facility", "hygiene")}
-    return {**_head(period, now), "quota": quota, "items": items}
+    return {**query.head(period), "quota": quota, "items": items}
 
 
 @router.get(
@@ -214,21 +218,16 @@ async def inspectors_report(
 async def chiefs_report(
     reader: ChiefsReader,
     session: SessionDep,
-    from_: FromParam = None,
-    to: ToParam = None,
-    month: MonthParam = None,
-    fmt: FormatParam = "json",
-    language: LanguageHeader = None,
+    query: ReportQueryDep,
 ) -> Any:
     """Per area, grid and road chief: cases in their patch, open, overdue and closure rate."""
-    now = datetime.now(UTC)
-    period = _period(reader, from_, to, month)
+    now, period = query.now, query.period(reader)
     person = reader.person_id if reader.role == "inspector" else None
     items = await service.chiefs_report(session, reader.region_id, period, now, person_id=person)
-    if fmt != "json":
+    if query.fmt != "json":
         rows = [service.flat(r) for r in items]
-        return _export(fmt, "chiefs", period, service.CHIEF_COLUMNS, rows, language)
-    return {**_head(period, now), "items": items}
+        return query.export("chiefs", period, service.CHIEF_COLUMNS, rows)
+    return {**query.head(period), "items": items}
 
 
 @router.get(
@@ -250,22 +249,17 @@ async def chiefs_report(
 async def overview_report(
     reader: OverviewReader,
     session: SessionDep,
-    from_: FromParam = None,
-    to: ToParam = None,
-    month: MonthParam = None,
-    fmt: FormatParam = "json",
-    language: LanguageHeader = None,
+    query: ReportQueryDep,
 ) -> Any:
     """Totals, groups by category/point type/source/severity, weekly trend, epidemic checks."""
-    now = datetime.now(UTC)
-    period = _period(reader, from_, to, month)
+    now, period = query.now, query.period(reader)
     report = await service.overview_report(
         session, reader.region_id, period, now, unit_id=reader.own_unit
     )
-    if fmt != "json":
+    if query.fmt != "json":
         rows = service.overview_rows(report)
-        return _export(fmt, "overview", period, service.OVERVIEW_COLUMNS, rows, language)
-    return {**_head(period, now), **report}
+        return query.export("overview", period, service.OVERVIEW_COLUMNS, rows)
+    return {**query.head(period), **report}
 
 
 @router.get(
@@ -280,16 +274,11 @@ async def overview_report(
 async def overdue_report(
     reader: OverdueReader,
     session: SessionDep,
-    from_: FromParam = None,
-    to: ToParam = None,
-    month: MonthParam = None,
-    fmt: FormatParam = "json",
-    language: LanguageHeader = None,
+    query: ReportQueryDep,
 ) -> Any:
     """Open overdue cases with their unit and hours overdue."""
-    now = datetime.now(UTC)
-    period = _period(reader, from_, to, month)
-    explicit = from_ is not None or to is not None or month is not None
+    now, period = query.now, query.period(reader)
+    explicit = query.explicit
     items = await service.overdue_report(
         session,
         reader.region_id,
@@ -298,8 +287,8 @@ async def overdue_report(
         unit_id=reader.own_unit,
         due_in_period=explicit,
     )
-    if fmt != "json":
-        return _export(fmt, "overdue", period, service.OVERDUE_COLUMNS, items, language)
-    head = _head(period, now)
+    if query.fmt != "json":
+        return query.export("overdue", period, service.OVERDUE_COLUMNS, items)
+    head = query.head(period)
     head["period"]["applied"] = explicit
     return {**head, "items": items}
