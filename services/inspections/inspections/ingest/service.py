@@ -1,4 +1,5 @@
-"""Inspection ingest: validation, scoring, anti-fraud flags, idempotency and the pending path.
+"""Inspection ingest: idempotency, anti-fraud flags, writing and the pending path
+(the checks live in :mod:`.validation`, the scoring in :mod:`.scoring`).
 
 The rules of a submission:
 
@@ -34,14 +35,14 @@ import json
 import logging
 import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from fastapi import FastAPI
 from pydantic import ValidationError
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,21 +51,27 @@ from inspections.cases.service import CaseDraft, CasePlan, open_case, plan_case
 from inspections.ingest import fast
 from inspections.ingest.registry import fetch_context
 from inspections.ingest.schemas import InspectionCreate, InspectionRead
-from inspections.photos.service import link_photos, missing_photos
+from inspections.ingest.scoring import CENT, score_inspection
+from inspections.ingest.validation import (
+    context_errors,
+    context_items,
+    deadline_rules,
+    item_points,
+    static_errors,
+    stored_error_list,
+    stored_errors,
+)
+from inspections.photos.service import link_photos
 from shared.auth import Principal
 from shared.errors import AppError, Conflict, Forbidden, Unprocessable, problem
 from shared.http_client import UpstreamUnavailable
-from shared.models import Case, Inspection, InspectionResult, Photo, PhotoLink
-from shared.workdays import DeadlineRules
+from shared.models import Inspection, InspectionResult, Photo, PhotoLink
 
 log = logging.getLogger("chuangwei.inspections.ingest")
 
-CLOCK_SKEW = timedelta(minutes=5)
-MAX_AGE = timedelta(days=30)
 OFF_SITE_METRES = 300.0
 EXIF_TOLERANCE = timedelta(days=1)
 SUBMIT_ROLES = ("admin", "inspector", "leader")
-_CENT = Decimal("0.01")
 
 
 def utcnow() -> datetime:
@@ -98,230 +105,6 @@ def json_hash(body_json: str, inspector_id: uuid.UUID | None) -> str:
     sorted keys gives for ``{"inspector_id": …, "body": …}`` ("body" sorts first)."""
     raw = f'{{"body":{body_json},"inspector_id":{json.dumps(str(inspector_id))}}}'
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-# --- checks that need no registry ---------------------------------------------
-
-
-def _err(loc: list[Any], msg: str) -> dict[str, Any]:
-    return {"loc": ["body", *[str(p) for p in loc]], "msg": msg}
-
-
-def static_errors(body: InspectionCreate, now: datetime) -> list[dict[str, Any]]:
-    """Problems visible in the body alone (times, duplicates, grade/deduction shape)."""
-    errors: list[dict[str, Any]] = []
-    if body.finished_at < body.started_at:
-        errors.append(_err(["finished_at"], "finished_at is before started_at"))
-    for name in ("started_at", "finished_at"):
-        value: datetime = getattr(body, name)
-        if value > now + CLOCK_SKEW:
-            errors.append(_err([name], "is in the future (more than 5 minutes ahead)"))
-        elif value < now - MAX_AGE:
-            errors.append(_err([name], "is more than 30 days ago; too old to submit"))
-    seen: set[str] = set()
-    for i, result in enumerate(body.results):
-        if result.item_code in seen:
-            errors.append(_err(["results", i, "item_code"], "item answered twice"))
-        seen.add(result.item_code)
-        if result.outcome == "na" and (result.grade is not None or result.deduction is not None):
-            errors.append(_err(["results", i], "an 'na' item takes neither grade nor deduction"))
-        if result.grade is not None and result.deduction is not None:
-            errors.append(_err(["results", i], "give a grade or a deduction, not both"))
-    case_ids: set[uuid.UUID] = set()
-    for i, case in enumerate(body.cases):
-        if case.id in case_ids:
-            errors.append(_err(["cases", i, "id"], "case id used twice"))
-        case_ids.add(case.id)
-        if case.id == body.id:
-            errors.append(_err(["cases", i, "id"], "a case needs an id of its own"))
-    return errors
-
-
-async def stored_errors(
-    session: AsyncSession, *, region_id: uuid.UUID, body: InspectionCreate
-) -> list[dict[str, Any]]:
-    """Problems against what this service stores: photos not uploaded, case ids taken."""
-    missing = set(await missing_photos(session, region_id=region_id, photo_ids=body.photo_ids()))
-    taken: set[uuid.UUID] = set()
-    if body.cases:
-        # Cases of this very inspection are a concurrent replay, not a clash.
-        taken = set(
-            await session.scalars(
-                select(Case.id).where(
-                    Case.region_id == region_id,
-                    Case.id.in_([c.id for c in body.cases]),
-                    or_(Case.inspection_id.is_(None), Case.inspection_id != body.id),
-                )
-            )
-        )
-    return stored_error_list(body, missing=missing, taken=taken)
-
-
-def stored_error_list(
-    body: InspectionCreate, *, missing: set[uuid.UUID], taken: set[uuid.UUID]
-) -> list[dict[str, Any]]:
-    """The entries of :func:`stored_errors` given the photos not uploaded and the case ids
-    used by other records."""
-    errors: list[dict[str, Any]] = []
-    if missing:
-        for i, result in enumerate(body.results):
-            for j, photo_id in enumerate(result.photo_ids):
-                if photo_id in missing:
-                    errors.append(
-                        _err(["results", i, "photo_ids", j], f"photo {photo_id} was not uploaded")
-                    )
-        for i, case in enumerate(body.cases):
-            for j, photo_id in enumerate(case.photo_ids):
-                if photo_id in missing:
-                    errors.append(
-                        _err(["cases", i, "photo_ids", j], f"photo {photo_id} was not uploaded")
-                    )
-    if taken:
-        for i, case in enumerate(body.cases):
-            if case.id in taken:
-                errors.append(_err(["cases", i, "id"], "a case with this id already exists"))
-    return errors
-
-
-# --- checks against the registry context --------------------------------------
-
-
-def _items(ctx: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The checklist items by code, computed once per (cached) context."""
-    items = ctx.get("_items_by_code")
-    if items is None:
-        checklist = ctx.get("checklist") or {}
-        items = {item["code"]: item for item in checklist.get("items") or []}
-        ctx["_items_by_code"] = items
-    return items
-
-
-def deadline_rules(ctx: dict[str, Any]) -> DeadlineRules:
-    """The context's deadline policy and calendar, parsed once per (cached) context."""
-    rules = ctx.get("_deadline_rules")
-    if rules is None:
-        rules = DeadlineRules.from_context(ctx)
-        ctx["_deadline_rules"] = rules
-    return rules
-
-
-def context_errors(body: InspectionCreate, ctx: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Problems against the registry: the point, the checklist version and its items.
-
-    Every item of the checklist version must be answered (``na`` when it does
-    not apply): a silently skipped item would inflate the score.
-    """
-    if ctx is None:
-        return [_err(["sample_point_id"], "no such sample point in this region")]
-    errors: list[dict[str, Any]] = []
-    point = ctx.get("sample_point") or {}
-    if point.get("status", "active") != "active":
-        errors.append(_err(["sample_point_id"], "the sample point is retired"))
-    if not ctx.get("checklist"):
-        current = ctx.get("current_checklist_version")
-        errors.append(
-            _err(
-                ["checklist_version"],
-                f"checklist version {body.checklist_version} does not exist for this point's "
-                f"type (current version: {current})",
-            )
-        )
-        return errors
-    items = _items(ctx)
-    answered: set[str] = set()
-    for i, result in enumerate(body.results):
-        item = items.get(result.item_code)
-        answered.add(result.item_code)
-        if item is None:
-            errors.append(
-                _err(
-                    ["results", i, "item_code"],
-                    f"'{result.item_code}' is not an item of checklist version "
-                    f"{body.checklist_version}",
-                )
-            )
-            continue
-        if result.deduction is not None and Decimal(str(result.deduction)) > _points(item):
-            errors.append(
-                _err(
-                    ["results", i, "deduction"],
-                    f"a deduction may be at most the item's {item['points']} points",
-                )
-            )
-    for code in items:
-        if code not in answered:
-            errors.append(
-                _err(["results"], f"item '{code}' is not answered (send 'na' if it does not apply)")
-            )
-    for i, case in enumerate(body.cases):
-        if case.item_code is not None and case.item_code not in items:
-            errors.append(
-                _err(
-                    ["cases", i, "item_code"],
-                    f"'{case.item_code}' is not an item of checklist version "
-                    f"{body.checklist_version}",
-                )
-            )
-    return errors
-
-
-# --- scoring -----------------------------------------------------------------
-
-
-def _points(item: dict[str, Any]) -> Decimal:
-    return Decimal(str(item["points"]))
-
-
-@dataclass
-class Score:
-    max_points: Decimal
-    earned_points: Decimal
-    score: Decimal | None
-    passed: bool | None
-    vetoed_items: list[str]
-    earned: dict[str, Decimal | None] = field(default_factory=dict)
-
-
-def score_inspection(body: InspectionCreate, ctx: dict[str, Any]) -> Score:
-    """National deduction style (SPEC §6.2).
-
-    ``grade`` g → points × g / 10; ``deduction`` d → points − d; neither →
-    full points for ``pass``, 0 for ``fail``; ``na`` leaves the maximum. The
-    score is the earned share of the applicable maximum in percent (2
-    decimals); it passes at ``score ≥ pass_mark`` with no veto item below its
-    ``veto_below`` share. With every item ``na`` there is nothing to judge:
-    score and passed are null.
-    """
-    items = _items(ctx)
-    pass_mark = Decimal(str((ctx.get("point_type") or {}).get("pass_mark", 80)))
-    max_points = Decimal(0)
-    earned_points = Decimal(0)
-    earned: dict[str, Decimal | None] = {}
-    vetoed: list[str] = []
-    for result in body.results:
-        item = items[result.item_code]
-        points = _points(item)
-        if result.outcome == "na":
-            earned[result.item_code] = None
-            continue
-        if result.grade is not None:
-            value = points * result.grade / 10
-        elif result.deduction is not None:
-            value = points - Decimal(str(result.deduction))
-        else:
-            value = points if result.outcome == "pass" else Decimal(0)
-        value = value.quantize(_CENT, ROUND_HALF_UP)
-        earned[result.item_code] = value
-        max_points += points
-        earned_points += value
-        veto_below = item.get("veto_below")
-        if veto_below is not None and points > 0 and value / points < Decimal(str(veto_below)):
-            vetoed.append(result.item_code)
-    if max_points == 0:
-        return Score(max_points, earned_points, None, None, vetoed, earned)
-    score = (earned_points * 100 / max_points).quantize(_CENT, ROUND_HALF_UP)
-    passed = score >= pass_mark and not vetoed
-    return Score(max_points, earned_points, score, passed, vetoed, earned)
 
 
 # --- anti-fraud flags ----------------------------------------------------------
@@ -563,7 +346,7 @@ async def _store_pending(
 
 def _money(value: Decimal | None) -> Decimal | None:
     """As a ``numeric(10, 2)`` column stores it (half away from zero)."""
-    return None if value is None else value.quantize(_CENT, ROUND_HALF_UP)
+    return None if value is None else value.quantize(CENT, ROUND_HALF_UP)
 
 
 @dataclass
@@ -619,7 +402,7 @@ def plan_inspection(
     point_type = ctx.get("point_type") or {}
     category = ctx.get("category") or {}
     score = score_inspection(body, ctx)
-    items = _items(ctx)
+    items = context_items(ctx)
     point_type_id = _uuid(point.get("point_type_id") or point_type.get("id"))
     category_id = _uuid(point_type.get("category_id") or category.get("id"))
     division_id = _uuid(point.get("division_id"))
@@ -674,7 +457,7 @@ def plan_inspection(
             r.outcome,
             r.grade,
             Decimal(str(r.deduction)) if r.deduction is not None else None,
-            _points(items[r.item_code]),
+            item_points(items[r.item_code]),
             score.earned[r.item_code],
             r.note,
             list(r.photo_ids),
@@ -756,7 +539,7 @@ async def finalize(
     point_type = ctx.get("point_type") or {}
     category = ctx.get("category") or {}
     result = score_inspection(body, ctx)
-    items = _items(ctx)
+    items = context_items(ctx)
 
     inspection.point_type_id = _uuid(point.get("point_type_id") or point_type.get("id"))
     inspection.category_id = _uuid(point_type.get("category_id") or category.get("id"))
@@ -795,7 +578,7 @@ async def finalize(
                     "outcome": r.outcome,
                     "grade": r.grade,
                     "deduction": Decimal(str(r.deduction)) if r.deduction is not None else None,
-                    "points": _points(items[r.item_code]),
+                    "points": item_points(items[r.item_code]),
                     "earned": result.earned[r.item_code],
                     "note": r.note,
                     "photo_ids": list(r.photo_ids),
