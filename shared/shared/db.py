@@ -13,6 +13,7 @@ from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -66,6 +67,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def row_exists(session: AsyncSession, *conditions: ColumnElement[bool]) -> bool:
+    """Whether any row matches ``conditions`` (``SELECT EXISTS (…)``, one round trip)."""
+    return bool(await session.scalar(select(exists().where(*conditions))))
 
 
 async def create_read_pool(url: str, *, application_name: str, max_size: int) -> asyncpg.Pool:

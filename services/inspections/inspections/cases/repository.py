@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, not_, select
+from sqlalchemy import Select, and_, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import row_exists
 from shared.models import (
     Case,
     CaseEvent,
@@ -35,30 +36,26 @@ async def get_case(session: AsyncSession, region_id: uuid.UUID, case_id: uuid.UU
 
 
 async def unit_exists(session: AsyncSession, region_id: uuid.UUID, unit_id: uuid.UUID) -> bool:
-    stmt = select(
-        exists().where(Unit.region_id == region_id, Unit.id == unit_id, Unit.deleted_at.is_(None))
+    return await row_exists(
+        session, Unit.region_id == region_id, Unit.id == unit_id, Unit.deleted_at.is_(None)
     )
-    return bool(await session.scalar(stmt))
 
 
 async def category_exists(
     session: AsyncSession, region_id: uuid.UUID, category_id: uuid.UUID
 ) -> bool:
-    stmt = select(exists().where(Category.region_id == region_id, Category.id == category_id))
-    return bool(await session.scalar(stmt))
+    return await row_exists(session, Category.region_id == region_id, Category.id == category_id)
 
 
 async def division_exists(
     session: AsyncSession, region_id: uuid.UUID, division_id: uuid.UUID
 ) -> bool:
-    stmt = select(
-        exists().where(
-            Division.region_id == region_id,
-            Division.id == division_id,
-            Division.deleted_at.is_(None),
-        )
+    return await row_exists(
+        session,
+        Division.region_id == region_id,
+        Division.id == division_id,
+        Division.deleted_at.is_(None),
     )
-    return bool(await session.scalar(stmt))
 
 
 async def point_type_policy(

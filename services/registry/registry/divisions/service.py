@@ -7,10 +7,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.divisions.schemas import DivisionCreate
+from shared.db import row_exists
 from shared.errors import Conflict, Unprocessable
 from shared.listing import keyset_page
 from shared.models import Division, SamplePoint
@@ -177,25 +178,19 @@ async def _check_children_fit(session: AsyncSession, division: Division, level: 
 
 async def delete_division(session: AsyncSession, division: Division) -> None:
     await lock_tree(session, division.region_id)
-    has_children = await session.scalar(
-        select(
-            exists().where(
-                Division.region_id == division.region_id,
-                Division.parent_id == division.id,
-                Division.deleted_at.is_(None),
-            )
-        )
+    has_children = await row_exists(
+        session,
+        Division.region_id == division.region_id,
+        Division.parent_id == division.id,
+        Division.deleted_at.is_(None),
     )
     if has_children:
         raise Conflict("The division still has child divisions; move or delete them first.")
-    has_points = await session.scalar(
-        select(
-            exists().where(
-                SamplePoint.region_id == division.region_id,
-                SamplePoint.division_id == division.id,
-                SamplePoint.deleted_at.is_(None),
-            )
-        )
+    has_points = await row_exists(
+        session,
+        SamplePoint.region_id == division.region_id,
+        SamplePoint.division_id == division.id,
+        SamplePoint.deleted_at.is_(None),
     )
     if has_points:
         raise Conflict("Sample points still belong to the division; move them first.")

@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.units.schemas import UnitCreate
 from shared.auth import Principal
+from shared.db import row_exists
 from shared.errors import Conflict
 from shared.listing import keyset_page
 from shared.models import Person, SamplePoint, Unit
@@ -67,26 +68,20 @@ async def update_unit(session: AsyncSession, unit: Unit, changes: dict[str, Any]
 
 
 async def delete_unit(session: AsyncSession, unit: Unit) -> None:
-    has_points = await session.scalar(
-        select(
-            exists().where(
-                SamplePoint.region_id == unit.region_id,
-                SamplePoint.unit_id == unit.id,
-                SamplePoint.deleted_at.is_(None),
-            )
-        )
+    has_points = await row_exists(
+        session,
+        SamplePoint.region_id == unit.region_id,
+        SamplePoint.unit_id == unit.id,
+        SamplePoint.deleted_at.is_(None),
     )
     if has_points:
         raise Conflict("Sample points still answer to the unit; reassign them first.")
-    has_people = await session.scalar(
-        select(
-            exists().where(
-                Person.region_id == unit.region_id,
-                Person.unit_id == unit.id,
-                Person.role == "unit",
-                Person.active.is_(True),
-            )
-        )
+    has_people = await row_exists(
+        session,
+        Person.region_id == unit.region_id,
+        Person.unit_id == unit.id,
+        Person.role == "unit",
+        Person.active.is_(True),
     )
     if has_people:
         raise Conflict(
