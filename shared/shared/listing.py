@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, tuple_
@@ -23,7 +23,7 @@ from shared.pagination import decode_cursor, encode_cursor
 
 
 def _to_json(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
@@ -35,6 +35,8 @@ def _from_json(value: Any, column: InstrumentedAttribute) -> Any:
     try:
         if python_type is datetime:
             return datetime.fromisoformat(value)
+        if python_type is date:
+            return date.fromisoformat(value)
         if python_type is uuid.UUID:
             return uuid.UUID(value)
         return python_type(value)

@@ -13,9 +13,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.calendar.schemas import CalendarDayItem
-from shared.errors import BadRequest, NotFound, Unprocessable
+from shared.errors import NotFound, Unprocessable
+from shared.listing import keyset_page
 from shared.models import CalendarDay, Region
-from shared.pagination import decode_cursor, encode_cursor
 
 
 async def default_range(session: AsyncSession, region_id: uuid.UUID) -> tuple[dt.date, dt.date]:
@@ -47,20 +47,7 @@ async def list_days(
         CalendarDay.day >= from_date,
         CalendarDay.day <= to_date,
     )
-    # keyset_page does not decode dates from a cursor, so this list pages itself.
-    after = decode_cursor(cursor, size=1)
-    if after is not None:
-        try:
-            stmt = stmt.where(CalendarDay.day > dt.date.fromisoformat(str(after[0])))
-        except ValueError as exc:
-            raise BadRequest(
-                "The cursor is not valid for this list; start again without it."
-            ) from exc
-    rows = list(await session.scalars(stmt.order_by(CalendarDay.day).limit(limit + 1)))
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, encode_cursor([rows[-1].day.isoformat()])
-    return rows, None
+    return await keyset_page(session, stmt, order_by=[CalendarDay.day], cursor=cursor, limit=limit)
 
 
 def check_day(day: dt.date, kind: str, loc: list) -> list[dict]:
