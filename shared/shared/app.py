@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.orm.exc import StaleDataError
 
+from shared import clock
 from shared.db import create_engine, create_read_pool, create_sessionmaker
 from shared.errors import install_error_handlers, problem_response
 from shared.health import router as health_router
@@ -41,6 +42,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = settings_factory()
         configure_logging(service, level=settings.log_level, json_logs=settings.log_json)
+        clock.set_offset(settings.clock_offset_seconds)
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set; start the services with `make run`.")
         app.state.settings = settings

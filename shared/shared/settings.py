@@ -51,6 +51,9 @@ class CommonSettings(BaseSettings):
     http_timeout_seconds: float = 3.0
     http_retries: int = 2
 
+    # Shifts this process's clock (shared.clock); for e2e tests only, refused in production.
+    clock_offset_seconds: float = 0.0
+
     @model_validator(mode="after")
     def refuse_development_secrets(self) -> CommonSettings:
         if self.env != "production":
@@ -64,6 +67,8 @@ class CommonSettings(BaseSettings):
             weak.append("CW_BOOTSTRAP_ADMIN")
         if not self.database_url:
             weak.append("DATABASE_URL")
+        if self.clock_offset_seconds:
+            weak.append("CW_CLOCK_OFFSET_SECONDS (must be unset)")
         if weak:
             raise ValueError("production refuses development defaults; set " + ", ".join(weak))
         return self

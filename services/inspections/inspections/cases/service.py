@@ -28,6 +28,7 @@ from inspections.cases import repository
 from inspections.cases.context import RegistryLookup
 from inspections.cases.schemas import CaseAction, CaseCreate, CaseRead
 from inspections.photos.service import link_photos, missing_photos
+from shared import clock
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, Unprocessable
 from shared.models import Case, CaseEvent
@@ -62,7 +63,7 @@ class CaseDraft:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def add_event(

@@ -36,7 +36,7 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -62,6 +62,7 @@ from inspections.ingest.validation import (
     stored_errors,
 )
 from inspections.photos.service import link_photos
+from shared import clock
 from shared.auth import Principal
 from shared.errors import AppError, Conflict, Forbidden, Unprocessable, problem
 from shared.http_client import UpstreamUnavailable
@@ -75,7 +76,7 @@ SUBMIT_ROLES = ("admin", "inspector", "leader")
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 # --- hashing -----------------------------------------------------------------

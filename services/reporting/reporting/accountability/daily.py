@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from reporting.accountability.service import apply_rules, lock_region
 from reporting.reports.period import Period, shift_month
 from reporting.reports.repository import ensure_rollup, settled_months
+from shared import clock
 from shared.models import Region
 
 log = structlog.get_logger("chuangwei.reporting.daily")
@@ -94,7 +95,7 @@ async def daily_tick(
     now: datetime | None = None,
 ) -> list[uuid.UUID]:
     """One pass over every region; the ids of the runs this replica made."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     async with sessionmaker() as session:
         regions = (await session.execute(select(Region.id, Region.timezone))).all()
     made = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -14,6 +13,7 @@ from reporting.accountability.schemas import NoticeRead, RunCreate, RunRead, Run
 from reporting.reports.access import UnitsReader, region_timezone
 from reporting.reports.export import Column, Format, render
 from reporting.reports.period import parse_month
+from shared import clock
 from shared.auth import AdminUser, CurrentUser, Principal, require_roles
 from shared.db import SessionDep
 from shared.errors import Forbidden, NotFound, Unprocessable
@@ -42,7 +42,7 @@ LeaderOrAdmin = Annotated[Principal, Depends(require_roles("admin", "leader"))]
 )
 async def create_run(body: RunCreate, principal: AdminUser, session: SessionDep) -> Any:
     """Apply the accountability rules to a month and record lists and notices."""
-    now = datetime.now(UTC)
+    now = clock.now()
     tz = await region_timezone(session, principal.region_id)
     period = parse_month(body.period, tz, loc="period")
     if period.start > now:
@@ -174,7 +174,7 @@ async def acknowledge_notice(
     if not addressed:
         raise Forbidden("Only the unit or person the notice is addressed to acknowledges it.")
     if notice.acknowledged_at is None:
-        notice.acknowledged_at = datetime.now(UTC)
+        notice.acknowledged_at = clock.now()
         notice.acknowledged_by = principal.person_id
         await session.flush()
     return notice
@@ -217,7 +217,7 @@ async def red_black_list(
     language: Annotated[str | None, Header(alias="Accept-Language")] = None,
 ) -> Any:
     """The month's red and black lists of units."""
-    now = datetime.now(UTC)
+    now = clock.now()
     if month is None:
         local = now.astimezone(reader.tz)
         month = f"{local.year:04d}-{local.month:02d}"

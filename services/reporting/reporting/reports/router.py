@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -23,6 +22,7 @@ from reporting.reports.export import Column, Format, render
 from reporting.reports.period import PERIOD_RULES, Period, resolve_period
 from reporting.reports.schemas import UnitsReportRead
 from reporting.reports.sql import DEFINITIONS
+from shared import clock
 from shared.db import SessionDep
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -69,7 +69,7 @@ class ReportQuery:
     ) -> None:
         self.from_, self.to, self.month = from_, to, month
         self.fmt, self.language = fmt, language
-        self.now = datetime.now(UTC)
+        self.now = clock.now()
 
     @property
     def explicit(self) -> bool:
