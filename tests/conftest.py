@@ -32,7 +32,9 @@ def _admin_url() -> str:
     configured = os.environ.get("DATABASE_URL")
     if configured:
         return make_url(configured).set(database="postgres").render_as_string(hide_password=False)
-    server = start_embedded_postgres(keep_running=True)
+    # Stopped when this process exits, unless another process (a `make run` of the
+    # same checkout) still holds it: `make test` leaves no server behind.
+    server = start_embedded_postgres(keep_running=False)
     return server_url(server, "postgres")
 
 
@@ -155,6 +157,7 @@ async def inspections_app(registry_app: FastAPI) -> AsyncIterator[FastAPI]:
         started_app.state.registry_client = ServiceClient(
             "http://registry",
             service_token=settings.service_token,
+            budget=settings.registry_budget_seconds,
             transport=httpx.ASGITransport(app=registry_app),
         )
         yield started_app

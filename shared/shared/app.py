@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.orm.exc import StaleDataError
 
 from shared import clock
-from shared.db import create_engine, create_read_pool, create_sessionmaker
+from shared.db import create_read_pool, create_sessionmaker, engine_from_settings
 from shared.errors import install_error_handlers, problem_response
 from shared.health import router as health_router
 from shared.observability import configure_logging, install_observability
@@ -46,12 +46,7 @@ def create_app(
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set; start the services with `make run`.")
         app.state.settings = settings
-        app.state.engine = create_engine(
-            settings.database_url,
-            application_name=f"chuangwei.{service}",
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-        )
+        app.state.engine = engine_from_settings(settings, application_name=f"chuangwei.{service}")
         app.state.sessionmaker = create_sessionmaker(app.state.engine)
         app.state.read_pool = None
         if read_pool_size:
@@ -59,6 +54,8 @@ def create_app(
                 settings.database_url,
                 application_name=f"chuangwei.{service}.read",
                 max_size=read_pool_size,
+                connect_timeout=settings.db_connect_timeout_seconds,
+                statement_timeout=settings.db_statement_timeout_seconds,
             )
         try:
             if on_startup is not None:

@@ -18,9 +18,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.db import CommitTimedOut
+
 log = structlog.get_logger("chuangwei.errors")
+
+UNAVAILABLE_DETAIL = "The database is unavailable; nothing was saved. Retry shortly."
+RETRY_AFTER_SECONDS = "5"
+# SQLSTATEs of a transaction that lost to a concurrent one (serialization failure,
+# deadlock): nothing was saved and the same request may simply be sent again.
+_CONCURRENCY_SQLSTATES = {"40001", "40P01"}
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://chuangwei.example/problems/"
@@ -186,15 +195,26 @@ def install_error_handlers(app: FastAPI) -> None:
             request, exc.status_code, detail, headers=getattr(exc, "headers", None)
         )
 
+    def unavailable(request: Request, detail: str = UNAVAILABLE_DETAIL) -> JSONResponse:
+        return problem_response(
+            request,
+            503,
+            detail,
+            slug="service-unavailable",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # Unique and foreign-key violations that escaped the service layer's own
-        # checks (usually a race between two writers) are conflicts, not 500s.
+        # checks (usually a race between two writers, or a deferred constraint that
+        # fails at commit) are conflicts, not 500s; nothing was saved.
         log.info("integrity_error", error=str(exc.orig)[:300])
         return problem_response(
             request,
             409,
-            "The change conflicts with existing data (a duplicate or a missing reference).",
+            "The change conflicts with existing data (a duplicate or a missing reference); "
+            "nothing was saved.",
             slug="conflict",
         )
 
@@ -202,41 +222,57 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
         if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
             log.warning("database_unavailable", error=str(exc.orig)[:300])
+            return unavailable(request)
+        if getattr(exc.orig, "sqlstate", None) in _CONCURRENCY_SQLSTATES:
+            log.info("transaction_conflict", error=str(exc.orig)[:300])
             return problem_response(
                 request,
-                503,
-                "The database is unavailable; nothing was saved. Retry shortly.",
-                slug="service-unavailable",
-                headers={"Retry-After": "5"},
+                409,
+                "The change collided with a concurrent one and was not saved; send it again.",
+                slug="conflict",
             )
         log.error("database_error", error=str(exc.orig)[:300])
         return problem_response(request, 500, "Internal server error", slug="internal-error")
 
+    @app.exception_handler(PoolTimeoutError)
+    async def _pool_timeout(request: Request, exc: PoolTimeoutError) -> JSONResponse:
+        # Every pooled connection stayed busy past CW_DB_ACQUIRE_TIMEOUT_SECONDS.
+        log.warning("database_pool_exhausted", error=str(exc)[:300])
+        return unavailable(request, "The database is too busy to take this request; retry shortly.")
+
+    @app.exception_handler(CommitTimedOut)
+    async def _commit_timeout(request: Request, exc: CommitTimedOut) -> JSONResponse:
+        log.warning("commit_timed_out", error=str(exc))
+        return unavailable(
+            request,
+            "The database did not confirm the change in time; it may not be saved. "
+            "Retry shortly (a retry of a record with a client id is answered from the "
+            "stored record if it was saved).",
+        )
+
+    @app.exception_handler(TimeoutError)
+    async def _timeout(request: Request, exc: TimeoutError) -> JSONResponse:
+        # asyncpg's statement or connect timeout (CW_DB_*_TIMEOUT_SECONDS): the
+        # database did not answer; the transaction is rolled back with its connection.
+        log.warning("database_timeout", error=repr(exc)[:300])
+        return unavailable(request, "The database did not answer in time; nothing was saved.")
+
     @app.exception_handler(asyncpg.PostgresConnectionError)
     @app.exception_handler(asyncpg.OperatorInterventionError)  # shutting down, starting up
     @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(asyncpg.InternalClientError)  # the server dropped an idle connection
     async def _driver_connection(request: Request, exc: Exception) -> JSONResponse:
         # Raised by the bare asyncpg read pool (shared.db.ReadConnectionDep), which
         # SQLAlchemy does not wrap: a lost or refused connection is an outage too.
         log.warning("database_unavailable", error=str(exc)[:300])
-        return problem_response(
-            request,
-            503,
-            "The database is unavailable; nothing was saved. Retry shortly.",
-            slug="service-unavailable",
-            headers={"Retry-After": "5"},
-        )
+        return unavailable(request)
 
     @app.exception_handler(OSError)
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:
         # asyncpg raises plain OSError/ConnectionRefusedError when PostgreSQL is down.
         log.warning("dependency_unavailable", error=str(exc)[:300])
-        return problem_response(
-            request,
-            503,
-            "A backing service is unavailable; nothing was saved. Retry shortly.",
-            slug="service-unavailable",
-            headers={"Retry-After": "5"},
+        return unavailable(
+            request, "A backing service is unavailable; nothing was saved. Retry shortly."
         )
 
     @app.exception_handler(Exception)

@@ -2,13 +2,15 @@
 
 Every call carries the service token, the region it acts for and the current
 request id; it has a timeout and retries connection failures and 5xx answers
-with exponential backoff. When the other service stays unreachable the caller
-gets :class:`UpstreamUnavailable` and decides what to do (ingest stores the
-inspection as pending, SPEC §7).
+with exponential backoff, all inside an optional total ``budget`` (the whole call,
+retries and backoff included, never takes longer). When the other service stays
+unreachable or the budget runs out the caller gets :class:`UpstreamUnavailable`
+and decides what to do (ingest stores the inspection as pending, SPEC §7).
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -49,6 +51,7 @@ class ServiceClient:
         service_token: str,
         timeout: float = 3.0,
         retries: int = 2,
+        budget: float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._client = httpx.AsyncClient(
@@ -59,6 +62,7 @@ class ServiceClient:
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
         )
         self._retries = retries
+        self._budget = budget
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -69,19 +73,10 @@ class ServiceClient:
         if (rid := request_id_var.get()) is not None:
             headers[REQUEST_ID_HEADER] = rid
         try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self._retries + 1),
-                wait=wait_exponential(multiplier=0.1, max=1.0),
-                retry=retry_if_exception_type(_Retryable),
-                reraise=True,
-            ):
-                with attempt:
-                    try:
-                        response = await self._client.get(path, headers=headers, params=params)
-                    except httpx.TransportError as exc:
-                        raise _Retryable(str(exc)) from exc
-                    if response.status_code >= 500:
-                        raise _Retryable(f"status {response.status_code}")
+            async with asyncio.timeout(self._budget):
+                response = await self._get_with_retries(path, headers, params)
+        except TimeoutError as exc:
+            raise UpstreamUnavailable(f"no answer within {self._budget} s") from exc
         except _Retryable as exc:
             raise UpstreamUnavailable(str(exc)) from exc
         if response.status_code >= 400:
@@ -91,3 +86,22 @@ class ServiceClient:
                 body = response.text
             raise UpstreamError(response.status_code, body)
         return response.json()
+
+    async def _get_with_retries(
+        self, path: str, headers: dict[str, str], params: dict | None
+    ) -> httpx.Response:
+        """GET with backoff retries of transport failures and 5xx; raises ``_Retryable`` last."""
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(self._retries + 1),
+            wait=wait_exponential(multiplier=0.1, max=1.0),
+            retry=retry_if_exception_type(_Retryable),
+            reraise=True,
+        ):
+            with attempt:
+                try:
+                    response = await self._client.get(path, headers=headers, params=params)
+                except httpx.TransportError as exc:
+                    raise _Retryable(str(exc)) from exc
+                if response.status_code >= 500:
+                    raise _Retryable(f"status {response.status_code}")
+        return response

@@ -33,6 +33,24 @@ class CommonSettings(BaseSettings):
     # opened and closed per burst, and a PostgreSQL connect costs more than a query.
     db_pool_size: int = 20
     db_max_overflow: int = 10
+    # Bounded waits (SPEC §3): a frozen or unreachable database answers 503 with
+    # Retry-After within seconds instead of holding the client. Each bounds one step;
+    # a request fails at its first step that runs out, so the worst case is about
+    # acquire + statement, not the sum of all four.
+    db_connect_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="Opening a new connection to PostgreSQL."
+    )
+    db_acquire_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        description="Waiting for a pooled connection (or an ingest turn) while all are busy.",
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="One SQL statement, measured by the client."
+    )
+    db_commit_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="The commit at the end of a request or background step."
+    )
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_ttl_seconds: int = 12 * 3600

@@ -39,6 +39,7 @@ async def on_startup(app: FastAPI) -> None:
         service_token=settings.service_token,
         timeout=settings.http_timeout_seconds,
         retries=settings.http_retries,
+        budget=settings.registry_budget_seconds,
     )
     app.state.context_cache = ContextCache(
         ttl=settings.context_cache_seconds, max_size=settings.context_cache_size

@@ -37,6 +37,16 @@ class InspectionsSettings(CommonSettings):
     )
     context_cache_size: int = Field(default=2048, validation_alias=_env("CONTEXT_CACHE_SIZE"))
 
+    registry_budget_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        validation_alias=_env("REGISTRY_BUDGET_SECONDS"),
+        description=(
+            "The most a submission waits for the registry's sample-point context, retries "
+            "included, before it is kept pending (202): the fallback exists so that a "
+            "phone is not kept waiting."
+        ),
+    )
     pending_retry_seconds: float = Field(
         default=5.0,
         validation_alias=_env("PENDING_RETRY_SECONDS"),

@@ -15,6 +15,14 @@ def _env(name: str) -> AliasChoices:
 
 
 class ReportingSettings(CommonSettings):
+    # Whole-range reports and the first build of the monthly rollup run statements of
+    # several seconds by design; the other services keep the shared 5 s default.
+    db_statement_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=AliasChoices("CW_DB_STATEMENT_TIMEOUT_SECONDS"),
+        description="One SQL statement, measured by the client (reports run long ones).",
+    )
     daily_run_enabled: bool | None = Field(
         default=None,
         validation_alias=_env("DAILY_RUN_ENABLED"),

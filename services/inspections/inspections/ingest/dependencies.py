@@ -19,6 +19,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from shared.errors import ServiceUnavailable
+
 
 def _turns(request: Request) -> asyncio.Semaphore:
     state = request.app.state
@@ -30,9 +32,22 @@ def _turns(request: Request) -> asyncio.Semaphore:
 
 
 async def database_turn(request: Request) -> AsyncIterator[None]:
-    """Wait for a turn (FIFO); hold it until the session declared after this has closed."""
-    async with _turns(request):
+    """Wait for a turn (FIFO), at most ``CW_DB_ACQUIRE_TIMEOUT_SECONDS`` (then 503); hold
+    it until the session declared after this has committed and closed."""
+    turns = _turns(request)
+    try:
+        async with asyncio.timeout(request.app.state.settings.db_acquire_timeout_seconds):
+            await turns.acquire()
+    except TimeoutError as exc:
+        raise ServiceUnavailable(
+            "Too many submissions are waiting for the database; nothing was saved. Retry shortly."
+        ) from exc
+    try:
         yield
+    finally:
+        turns.release()
 
 
-DatabaseTurn = Annotated[None, Depends(database_turn)]
+# Function scope, like SessionDep: dependencies exit in reverse order, so the session
+# commits first and the turn is handed on before the response is sent.
+DatabaseTurn = Annotated[None, Depends(database_turn, scope="function")]

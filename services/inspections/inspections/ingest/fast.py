@@ -89,7 +89,14 @@ def translated() -> Iterator[None]:
         yield
     except asyncpg.IntegrityConstraintViolationError as exc:
         raise IntegrityError("ingest", None, exc) from exc
-    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+    except (
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        # The server ended the connection (a killed backend, a failover) while it sat
+        # idle in a transaction: its error arrived with no statement to belong to, and
+        # the driver refuses the next one. The connection is dead, not the request.
+        asyncpg.InternalClientError,
+    ) as exc:
         raise OperationalError("ingest", None, exc) from exc
     except asyncpg.PostgresError as exc:
         raise DBAPIError("ingest", None, exc) from exc

@@ -64,6 +64,7 @@ from inspections.ingest.validation import (
 from inspections.photos.service import link_photos
 from shared import clock
 from shared.auth import Principal
+from shared.db import unit_of_work
 from shared.errors import AppError, Conflict, Forbidden, Unprocessable, problem
 from shared.http_client import UpstreamUnavailable
 from shared.models import Inspection, InspectionResult, Photo, PhotoLink
@@ -848,12 +849,15 @@ async def retry_pending(app: FastAPI, *, limit: int = 20) -> int:
 
     Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several replicas share
     the queue without doing anything twice. Stops early while the registry is
-    still unreachable. Returns how many inspections left the pending state.
+    still unreachable. Returns how many inspections left the pending state — each
+    counted only once its transaction has committed.
     """
     done = 0
     skipped: list[uuid.UUID] = []
+    commit_timeout = app.state.settings.db_commit_timeout_seconds
     for _ in range(limit):
-        async with app.state.sessionmaker() as session, session.begin():
+        finished = False
+        async with unit_of_work(app.state.sessionmaker, commit_timeout=commit_timeout) as session:
             stmt = (
                 select(Inspection)
                 .where(Inspection.validation == "pending")
@@ -874,9 +878,8 @@ async def retry_pending(app: FastAPI, *, limit: int = 20) -> int:
             except Exception:
                 log.exception("pending inspection %s could not be finished", inspection.id)
                 skipped.append(inspection.id)
-                continue
-            if finished:
-                done += 1
+        # Here the step's transaction has committed (unit_of_work raises otherwise).
+        done += finished
     return done
 
 

@@ -27,6 +27,7 @@ from reporting.accountability.service import apply_rules, lock_region
 from reporting.reports.period import Period, shift_month
 from reporting.reports.repository import ensure_rollup, settled_months
 from shared import clock
+from shared.db import unit_of_work
 from shared.models import Region
 
 log = structlog.get_logger("chuangwei.reporting.daily")
@@ -49,12 +50,13 @@ async def run_region_if_due(
     *,
     run_hour: int,
     now: datetime,
+    commit_timeout: float = 5.0,
 ) -> uuid.UUID | None:
     """Today's run for one region, if it is time and nobody did it; the new run's id or None."""
     local = now.astimezone(tz)
     if local.hour < run_hour:
         return None
-    async with sessionmaker() as session, session.begin():
+    async with unit_of_work(sessionmaker, commit_timeout=commit_timeout) as session:
         if not await lock_region(session, region_id, wait=False):
             return None
         done = await session.scalar(
@@ -78,14 +80,15 @@ async def run_region_if_due(
         # cycle), so the day's first multi-month report reads them instead of computing.
         months = settled_months(Period(now - ROLLUP_WARM_SPAN, now, tz), now)
         warmed = await ensure_rollup(session, region_id, tz.key, months)
-        log.info(
-            "daily_run",
-            region_id=str(region_id),
-            period=month,
-            notices=run.notices_created,
-            rollup_months=len(warmed),
-        )
-        return run.id
+    # Logged and reported only now that the run's transaction has committed.
+    log.info(
+        "daily_run",
+        region_id=str(region_id),
+        period=month,
+        notices=run.notices_created,
+        rollup_months=len(warmed),
+    )
+    return run.id
 
 
 async def daily_tick(
@@ -93,6 +96,7 @@ async def daily_tick(
     *,
     run_hour: int,
     now: datetime | None = None,
+    commit_timeout: float = 5.0,
 ) -> list[uuid.UUID]:
     """One pass over every region; the ids of the runs this replica made."""
     now = now or clock.now()
@@ -102,7 +106,12 @@ async def daily_tick(
     for region_id, timezone in regions:
         try:
             run_id = await run_region_if_due(
-                sessionmaker, region_id, _zone(timezone), run_hour=run_hour, now=now
+                sessionmaker,
+                region_id,
+                _zone(timezone),
+                run_hour=run_hour,
+                now=now,
+                commit_timeout=commit_timeout,
             )
         except Exception:  # one region's failure must not stop the others
             log.exception("daily_run_failed", region_id=str(region_id))
@@ -116,7 +125,11 @@ async def _loop(app: FastAPI) -> None:
     settings = app.state.settings
     while True:
         try:
-            await daily_tick(app.state.sessionmaker, run_hour=settings.daily_run_hour)
+            await daily_tick(
+                app.state.sessionmaker,
+                run_hour=settings.daily_run_hour,
+                commit_timeout=settings.db_commit_timeout_seconds,
+            )
         except Exception:  # the database may be away; try again next time
             log.exception("daily_tick_failed")
         await asyncio.sleep(settings.daily_check_seconds)
