@@ -28,6 +28,7 @@ import structlog
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -106,22 +107,41 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def _discard(session: AsyncSession, *, within: float) -> None:
+def _connection_suspect(exc: BaseException) -> bool:
+    """Whether ``exc`` leaves the connection dead, frozen or mid-statement."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(
+        exc,
+        TimeoutError
+        | OSError
+        | CommitTimedOut
+        | asyncio.CancelledError
+        | asyncpg.InterfaceError
+        | asyncpg.InternalClientError
+        | asyncpg.PostgresConnectionError,
+    )
+
+
+async def _discard(session: AsyncSession, cause: BaseException, *, within: float) -> None:
     """Undo whatever ``session`` holds; never raises, never waits past ``within`` seconds.
 
-    A rollback on a healthy connection is one round trip and keeps the connection;
-    on a dead or frozen one it would fail or hang, so the connection is thrown away
-    instead (the pool opens a new one).
+    After an ordinary error (a 404, a 422 …) a rollback is one round trip and keeps
+    the connection. After a lost, frozen or timed-out one a rollback would fail or
+    wait for the server, so the connection is thrown away at once instead (the pool
+    opens a new one).
     """
-    try:
-        async with asyncio.timeout(within):
-            await session.rollback()
-    except BaseException as exc:  # noqa: BLE001 - the original error is what matters
-        log.info("rollback_failed_connection_discarded", error=repr(exc)[:200])
+    if not _connection_suspect(cause):
         try:
-            await session.invalidate()
-        except Exception:  # noqa: BLE001
-            pass
+            async with asyncio.timeout(within):
+                await session.rollback()
+            return
+        except BaseException as exc:  # noqa: BLE001 - the original error is what matters
+            log.info("rollback_failed", error=repr(exc)[:200])
+    try:
+        await session.invalidate()
+    except Exception as exc:  # noqa: BLE001 - the connection is gone either way
+        log.info("invalidate_failed", error=repr(exc)[:200])
 
 
 async def commit(session: AsyncSession, *, within: float) -> None:
@@ -135,10 +155,11 @@ async def commit(session: AsyncSession, *, within: float) -> None:
         async with asyncio.timeout(within):
             await session.commit()
     except TimeoutError as exc:
-        await _discard(session, within=within)
-        raise CommitTimedOut(f"no commit confirmation within {within:g} s") from exc
-    except BaseException:
-        await _discard(session, within=within)
+        timed_out = CommitTimedOut(f"no commit confirmation within {within:g} s")
+        await _discard(session, timed_out, within=within)
+        raise timed_out from exc
+    except BaseException as exc:
+        await _discard(session, exc, within=within)
         raise
 
 
@@ -156,8 +177,8 @@ async def unit_of_work(
     async with sessionmaker() as session:
         try:
             yield session
-        except BaseException:
-            await _discard(session, within=commit_timeout)
+        except BaseException as exc:
+            await _discard(session, exc, within=commit_timeout)
             raise
         await commit(session, within=commit_timeout)
 

@@ -8,45 +8,10 @@ it asks for context is the in-process registry app on the main test database.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import httpx
-import pytest
-from alembic import command
-from alembic.config import Config
 
 from shared.db import create_engine
-from shared.embedded_db import REPO_ROOT, server_url, start_embedded_postgres
-from shared.http_client import ServiceClient
 from tests.conftest import client_for
 from tests.factories import auth, inspection_body, make_world
-
-
-class StoppableDatabase:
-    """An embedded PostgreSQL in a folder of its own, with the schema migrated."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.server = start_embedded_postgres(folder)
-        self.url = server_url(self.server, "postgres")
-        config = Config(str(REPO_ROOT / "alembic.ini"))
-        config.attributes["database_url"] = self.url
-        command.upgrade(config, "head")
-
-    def stop(self) -> None:
-        self.server.cleanup()
-
-    def start(self) -> None:
-        self.server = start_embedded_postgres(self.folder)
-
-
-@pytest.fixture
-def outage_database(tmp_path_factory) -> StoppableDatabase:
-    # A short path: the server's Unix socket lives in this folder.
-    database = StoppableDatabase(tmp_path_factory.mktemp("pg"))
-    yield database
-    database.stop()
 
 
 async def _rows(url: str, sql: str, *args) -> int:
@@ -57,23 +22,6 @@ async def _rows(url: str, sql: str, *args) -> int:
             return await raw.driver_connection.fetchval(sql, *args)
     finally:
         await engine.dispose()
-
-
-@pytest.fixture
-async def outage_app(outage_database, registry_app, monkeypatch) -> AsyncIterator:
-    from inspections.main import build_app
-
-    monkeypatch.setenv("DATABASE_URL", outage_database.url)
-    monkeypatch.setenv("INSPECTIONS_PENDING_RETRY_SECONDS", "0")
-    app = build_app()
-    async with app.router.lifespan_context(app):
-        await app.state.registry_client.aclose()
-        app.state.registry_client = ServiceClient(
-            "http://registry",
-            service_token=app.state.settings.service_token,
-            transport=httpx.ASGITransport(app=registry_app),
-        )
-        yield app
 
 
 async def test_a_database_outage_is_a_503_with_retry_after_and_writes_nothing(
