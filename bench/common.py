@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from shared.db import asyncpg_connect_kwargs  # also used by the benches through this module
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -126,20 +128,6 @@ def _admin_url() -> str:
     from shared.embedded_db import server_url, start_embedded_postgres
 
     return server_url(start_embedded_postgres(keep_running=True), "postgres")
-
-
-def asyncpg_connect_kwargs(url: str) -> dict[str, Any]:
-    """asyncpg ``connect()`` arguments for a SQLAlchemy-style URL (Unix-socket aware)."""
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    return {
-        "user": u.username,
-        "password": u.password or None,
-        "database": u.database,
-        "host": u.query.get("host") or u.host,
-        "port": u.port,
-    }
 
 
 async def asyncpg_connect(url: str):

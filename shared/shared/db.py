@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 import structlog
@@ -202,6 +202,18 @@ async def row_exists(session: AsyncSession, *conditions: ColumnElement[bool]) ->
     return bool(await session.scalar(select(exists().where(*conditions))))
 
 
+def asyncpg_connect_kwargs(url: str) -> dict[str, Any]:
+    """asyncpg ``connect()``/``create_pool()`` arguments for a URL (Unix-socket aware)."""
+    parsed = make_url(url)
+    return {
+        "user": parsed.username,
+        "password": parsed.password or None,
+        "database": parsed.database,
+        "host": parsed.query.get("host") or parsed.host,
+        "port": parsed.port,
+    }
+
+
 async def create_read_pool(
     url: str,
     *,
@@ -216,13 +228,8 @@ async def create_read_pool(
     themselves; those endpoints take a connection from here instead (see
     ``ReadConnectionDep``). Everything that writes uses ``SessionDep``.
     """
-    parsed = make_url(url)
     return await asyncpg.create_pool(
-        user=parsed.username,
-        password=parsed.password or None,
-        database=parsed.database,
-        host=parsed.query.get("host") or parsed.host,
-        port=parsed.port,
+        **asyncpg_connect_kwargs(url),
         min_size=1,
         max_size=max_size,
         timeout=connect_timeout,

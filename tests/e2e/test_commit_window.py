@@ -14,9 +14,9 @@ import uuid
 import asyncpg
 import httpx
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from shared.db import asyncpg_connect_kwargs
 from shared.models import Case, CaseEvent, Inspection, Unit
 from tests.factories import World, auth, inspection_body, make_world
 from tests.faults import fault_at_commit
@@ -119,17 +119,6 @@ async def test_a_registry_write_whose_commit_dies_or_conflicts_is_not_acknowledg
             assert code not in {u["code"] for u in listed.json()["items"]}
 
 
-def _asyncpg_dsn(engine: AsyncEngine) -> dict:
-    url = make_url(str(engine.url.render_as_string(hide_password=False)))
-    return {
-        "user": url.username,
-        "password": url.password or None,
-        "database": url.database,
-        "host": url.query.get("host") or url.host,
-        "port": url.port,
-    }
-
-
 async def test_every_acknowledged_inspection_survives_backends_killed_mid_transaction(
     stack, db: AsyncSession, engine: AsyncEngine
 ):
@@ -143,7 +132,9 @@ async def test_every_acknowledged_inspection_survives_backends_killed_mid_transa
 
     async def watcher() -> None:
         nonlocal kills
-        conn = await asyncpg.connect(**_asyncpg_dsn(engine))
+        conn = await asyncpg.connect(
+            **asyncpg_connect_kwargs(engine.url.render_as_string(hide_password=False))
+        )
         try:
             while streaming:
                 kills += await conn.fetchval(

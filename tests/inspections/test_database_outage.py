@@ -9,19 +9,8 @@ from __future__ import annotations
 
 import uuid
 
-from shared.db import create_engine
 from tests.conftest import client_for
 from tests.factories import auth, inspection_body, make_world
-
-
-async def _rows(url: str, sql: str, *args) -> int:
-    engine = create_engine(url, application_name="chuangwei.tests.outage")
-    try:
-        async with engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            return await raw.driver_connection.fetchval(sql, *args)
-    finally:
-        await engine.dispose()
 
 
 async def test_a_database_outage_is_a_503_with_retry_after_and_writes_nothing(
@@ -29,8 +18,7 @@ async def test_a_database_outage_is_a_503_with_retry_after_and_writes_nothing(
 ):
     w = await make_world(db)
     # The region row lives in every database that holds the region's records.
-    await _rows(
-        outage_database.url,
+    await outage_database.fetchval(
         "INSERT INTO regions (id, code, name, timezone) VALUES ($1, $2, $3, $4) RETURNING 1",
         w.region.id,
         w.region.code,
@@ -71,24 +59,21 @@ async def test_a_database_outage_is_a_503_with_retry_after_and_writes_nothing(
         outage_database.start()
         # Nothing of the refused submission was written, the earlier one is intact.
         assert (
-            await _rows(
-                outage_database.url,
+            await outage_database.fetchval(
                 "SELECT count(*) FROM inspections WHERE id = $1",
                 uuid.UUID(lost["id"]),
             )
             == 0
         )
         assert (
-            await _rows(
-                outage_database.url,
+            await outage_database.fetchval(
                 "SELECT count(*) FROM cases WHERE inspection_id = $1",
                 uuid.UUID(lost["id"]),
             )
             == 0
         )
         assert (
-            await _rows(
-                outage_database.url,
+            await outage_database.fetchval(
                 "SELECT count(*) FROM inspection_results WHERE inspection_id = $1",
                 uuid.UUID(before["id"]),
             )
