@@ -9,6 +9,7 @@ import sys
 from sqlalchemy.exc import ProgrammingError
 
 from registry.regions.service import parse_credentials, provision_region
+from registry.regions.templates import apply_template, national_calendar_years
 from shared.db import create_engine, create_sessionmaker
 from shared.errors import AppError
 from shared.settings import CommonSettings
@@ -33,7 +34,16 @@ async def _create_region(args: argparse.Namespace) -> int:
                 admin_username=username,
                 admin_password=password,
             )
-            print(f"region {region.code} created (id {region.id}); admin {username}")
+            summary = ""
+            if args.template:
+                applied = await apply_template(session, region, args.template)
+                first, last = national_calendar_years()
+                summary = (
+                    f"; from template {args.template}: {len(applied.point_types)} point types, "
+                    f"{applied.checklists} checklists, {applied.archive_items} archive items, "
+                    f"{applied.calendar_days} holiday and make-up days ({first}–{last})"
+                )
+            print(f"region {region.code} created (id {region.id}); admin {username}{summary}")
     except AppError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 1
@@ -56,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--name", required=True)
     create.add_argument("--timezone", default="Asia/Shanghai")
     create.add_argument("--admin", required=True, metavar="USERNAME:PASSWORD")
+    create.add_argument(
+        "--template",
+        metavar="national|REGION_CODE",
+        help="copy point types, checklists, deadline policies and archive requirements from "
+        "the national catalogue or an existing region, with the national holiday calendar",
+    )
     args = parser.parse_args(argv)
     try:
         parse_credentials(args.admin)

@@ -806,59 +806,6 @@ ACCOUNTS: tuple[tuple[str, str, str, str | None], ...] = (
 
 
 # ---------------------------------------------------------------------------
-# Working calendar: (date, kind, name)
-# ---------------------------------------------------------------------------
-
-# 2026: the official arrangement (国务院办公厅关于2026年部分节假日安排的通知).
-CALENDAR_2026: tuple[tuple[str, str, str], ...] = (
-    ("2026-01-01", "holiday", "元旦"),
-    ("2026-01-02", "holiday", "元旦"),
-    ("2026-01-03", "holiday", "元旦"),
-    ("2026-01-04", "workday", "元旦调休上班"),
-    ("2026-02-14", "workday", "春节调休上班"),
-    *((f"2026-02-{d:02d}", "holiday", "春节") for d in range(15, 24)),
-    ("2026-02-28", "workday", "春节调休上班"),
-    ("2026-04-04", "holiday", "清明节"),
-    ("2026-04-05", "holiday", "清明节"),
-    ("2026-04-06", "holiday", "清明节"),
-    *((f"2026-05-{d:02d}", "holiday", "劳动节") for d in range(1, 6)),
-    ("2026-05-09", "workday", "劳动节调休上班"),
-    ("2026-06-19", "holiday", "端午节"),
-    ("2026-06-20", "holiday", "端午节"),
-    ("2026-06-21", "holiday", "端午节"),
-    ("2026-09-20", "workday", "国庆节调休上班"),
-    ("2026-09-25", "holiday", "中秋节"),
-    ("2026-09-26", "holiday", "中秋节"),
-    ("2026-09-27", "holiday", "中秋节"),
-    *((f"2026-10-{d:02d}", "holiday", "国庆节") for d in range(1, 8)),
-    ("2026-10-10", "workday", "国庆节调休上班"),
-)
-
-# 2027: APPROXIMATE. The State Council publishes the 2027 arrangement late in
-# 2026; until then these dates follow the lunar calendar (春节 2027-02-06, 端午
-# 06-09, 中秋 09-15, 清明 04-05) and the usual pattern of make-up days. The
-# admin corrects them through /v1/calendar once the notice is out.
-CALENDAR_2027: tuple[tuple[str, str, str], ...] = (
-    ("2027-01-01", "holiday", "元旦"),
-    ("2027-01-02", "holiday", "元旦"),
-    ("2027-01-03", "holiday", "元旦"),
-    ("2027-01-31", "workday", "春节调休上班（预估）"),
-    *((f"2027-02-{d:02d}", "holiday", "春节") for d in range(5, 14)),
-    ("2027-02-20", "workday", "春节调休上班（预估）"),
-    ("2027-04-03", "holiday", "清明节"),
-    ("2027-04-04", "holiday", "清明节"),
-    ("2027-04-05", "holiday", "清明节"),
-    *((f"2027-05-{d:02d}", "holiday", "劳动节") for d in range(1, 6)),
-    ("2027-05-08", "workday", "劳动节调休上班（预估）"),
-    ("2027-06-09", "holiday", "端午节"),
-    ("2027-09-15", "holiday", "中秋节"),
-    ("2027-09-26", "workday", "国庆节调休上班（预估）"),
-    *((f"2027-10-{d:02d}", "holiday", "国庆节") for d in range(1, 8)),
-    ("2027-10-09", "workday", "国庆节调休上班（预估）"),
-)
-
-
-# ---------------------------------------------------------------------------
 # 创卫 archive: the required documents of each 2014 section (no files yet)
 # ---------------------------------------------------------------------------
 

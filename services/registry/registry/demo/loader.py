@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,13 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from registry.demo import data
 from registry.demo.data import STREET_OFFICE, Community, PointTypeSpec, Street
 from registry.regions.service import provision_region
+from registry.regions.templates import NATIONAL, apply_template
 from shared.auth import password_hash
 from shared.errors import Conflict
 from shared.models import (
-    ArchiveItem,
-    CalendarDay,
-    Category,
-    Checklist,
     Chief,
     Division,
     Person,
@@ -67,11 +63,10 @@ async def load_demo_region(
     region = await provision_region(
         session, code=code, name=data.REGION_NAME, timezone=data.TIMEZONE
     )
-    categories = {
-        c.code: c.id
-        for c in await session.scalars(select(Category).where(Category.region_id == region.id))
-    }
-    await _Builder(session, region.id, categories, username_prefix).load()
+    # Point types, checklists, archive requirements and the holiday calendar come from
+    # the national template, exactly as for any region created with --template national.
+    template = await apply_template(session, region, NATIONAL)
+    await _Builder(session, region.id, template.point_types, username_prefix).load()
     return region
 
 
@@ -80,12 +75,12 @@ class _Builder:
         self,
         session: AsyncSession,
         region_id: uuid.UUID,
-        categories: dict[str, uuid.UUID],
+        point_types: dict[str, PointType],
         username_prefix: str,
     ) -> None:
         self.session = session
         self.region_id = region_id
-        self.categories = categories
+        self.types = point_types
         self.prefix = username_prefix
         self.rng = random.Random(data.SEED)
         # argon2 is deliberately slow: hash once, share it across every demo account.
@@ -97,14 +92,11 @@ class _Builder:
     async def load(self) -> None:
         self.session.add_all([*self._units(), *self._divisions()])
         await self.session.flush()
-        types = self._point_types()
-        self.session.add_all(
-            [*self._accounts(), *types.values(), *self._calendar(), *self._archive()]
-        )
+        self.session.add_all(self._accounts())
         chiefs, chief_people = self._chiefs()
         self.session.add_all(chief_people)
         await self.session.flush()
-        self.session.add_all([*chiefs, *self._checklists(types), *self._sample_points(types)])
+        self.session.add_all([*chiefs, *self._sample_points(self.types)])
         await self.session.flush()
 
     # -- organisation ---------------------------------------------------------
@@ -218,56 +210,6 @@ class _Builder:
     def _mobile(self) -> str:
         # 0793 is Shangrao's area code; local mobile numbers commonly carry it too.
         return f"1{self.rng.choice(('38', '39', '58', '59', '87', '88'))}7930{self.rng.randrange(10_000):04d}"
-
-    # -- standards, calendar, archive ----------------------------------------------
-
-    def _point_types(self) -> dict[str, PointType]:
-        return {
-            spec.code: PointType(
-                region_id=self.region_id,
-                id=uuid.uuid4(),
-                code=spec.code,
-                name=spec.name,
-                category_id=self.categories[spec.category],
-                pass_mark=spec.pass_mark,
-                visit_every_days=spec.visit_every_days,
-            )
-            for spec in data.POINT_TYPES
-        }
-
-    def _checklists(self, types: dict[str, PointType]) -> list[Checklist]:
-        return [
-            Checklist(
-                region_id=self.region_id,
-                id=uuid.uuid4(),
-                point_type_id=types[spec.code].id,
-                version=1,
-                items=[dict(i, tags=list(i["tags"])) for i in spec.items],
-                max_points=sum(i["points"] for i in spec.items),
-            )
-            for spec in data.POINT_TYPES
-        ]
-
-    def _calendar(self) -> list[CalendarDay]:
-        return [
-            CalendarDay(region_id=self.region_id, day=date.fromisoformat(day), kind=kind, name=name)
-            for day, kind, name in (*data.CALENDAR_2026, *data.CALENDAR_2027)
-        ]
-
-    def _archive(self) -> list[ArchiveItem]:
-        return [
-            ArchiveItem(
-                region_id=self.region_id,
-                id=uuid.uuid4(),
-                category_id=self.categories[category],
-                code=f"AR-{category}-{n:02d}",
-                title=title,
-                description=description,
-                required=True,
-            )
-            for category, entries in data.ARCHIVE_ITEMS.items()
-            for n, (title, description) in enumerate(entries, start=1)
-        ]
 
     # -- sample points ---------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.regions.seed import DEFAULT_DEADLINE_POLICIES
+from shared import clock
 from shared.errors import NotFound
 
 CALENDAR_DAYS_BACK = 60
@@ -30,8 +31,10 @@ _REGION_PARTS = """
                                    FILTER (WHERE cd.kind = 'workday'), '[]'))
        FROM calendar_days cd
       WHERE cd.region_id = r.id
-        AND cd.day BETWEEN (now() AT TIME ZONE r.timezone)::date - CAST(:days_back AS integer)
-                       AND (now() AT TIME ZONE r.timezone)::date + CAST(:days_ahead AS integer)) AS calendar
+        AND cd.day BETWEEN (CAST(:now AS timestamptz) AT TIME ZONE r.timezone)::date
+                           - CAST(:days_back AS integer)
+                       AND (CAST(:now AS timestamptz) AT TIME ZONE r.timezone)::date
+                           + CAST(:days_ahead AS integer)) AS calendar
 """
 
 _POINT_CONTEXT = text(
@@ -144,6 +147,7 @@ async def point_context(
                 "checklist_version": checklist_version,
                 "days_back": CALENDAR_DAYS_BACK,
                 "days_ahead": CALENDAR_DAYS_AHEAD,
+                "now": clock.now(),  # the one clock, so a test that travels sees its calendar
             },
         )
     ).first()
@@ -196,6 +200,7 @@ async def deadline_context(session: AsyncSession, region_id: uuid.UUID) -> dict[
                 "region_id": region_id,
                 "days_back": CALENDAR_DAYS_BACK,
                 "days_ahead": CALENDAR_DAYS_AHEAD,
+                "now": clock.now(),  # the one clock, so a test that travels sees its calendar
             },
         )
     ).first()
