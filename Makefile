@@ -9,7 +9,8 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
 
-install: ## Install uv if missing, then the locked dependencies into .venv
+install: ## Install the Debian packages (as root), uv if missing, then the locked dependencies
+	@bash scripts/system-packages.sh
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	@$(UV) sync --frozen --quiet
 

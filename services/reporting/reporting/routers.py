@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from reporting.accountability.router import router as accountability_router
+from reporting.bulletin.router import router as bulletin_router
 from reporting.report_settings.router import router as report_settings_router
 from reporting.reports.router import router as reports_router
 
 ROUTERS: list[APIRouter] = [
     reports_router,
+    bulletin_router,
     accountability_router,
     report_settings_router,
 ]

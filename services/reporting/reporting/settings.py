@@ -23,6 +23,27 @@ class ReportingSettings(CommonSettings):
         validation_alias=AliasChoices("CW_DB_STATEMENT_TIMEOUT_SECONDS"),
         description="One SQL statement, measured by the client (reports run long ones).",
     )
+    bulletin_font: str = Field(
+        default="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        validation_alias=_env("BULLETIN_FONT"),
+        description=(
+            "The bulletin's TrueType text font for Latin letters and digits (Debian's "
+            "fonts-dejavu-core), embedded in the PDF and used by the charts."
+        ),
+    )
+    bulletin_cjk_font: str = Field(
+        default="/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+        validation_alias=_env("BULLETIN_CJK_FONT"),
+        description=(
+            "The TrueType font for Chinese text, embedded as the fallback of the text font "
+            "(Debian's fonts-droid-fallback). Both are installed by `make install`."
+        ),
+    )
+
+    @property
+    def bulletin_fonts(self) -> tuple[str, str]:
+        return self.bulletin_font, self.bulletin_cjk_font
+
     daily_run_enabled: bool | None = Field(
         default=None,
         validation_alias=_env("DAILY_RUN_ENABLED"),

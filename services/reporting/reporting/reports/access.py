@@ -77,3 +77,4 @@ InspectorsReader = Annotated[Reader, Depends(reader("admin", "leader", "inspecto
 ChiefsReader = Annotated[Reader, Depends(reader("admin", "leader", "inspector"))]
 OverviewReader = Annotated[Reader, Depends(reader("admin", "leader", "inspector", "unit"))]
 OverdueReader = Annotated[Reader, Depends(reader("admin", "leader", "inspector", "unit"))]
+BulletinReader = Annotated[Reader, Depends(reader("admin", "leader"))]
