@@ -203,7 +203,9 @@ RED_BLACK_COLUMNS = [
         "with the accountability rules in force (`/v1/accountability/rules`): black = "
         "`on_time_rate` below `black_on_time_rate_below` (default 80%); red = `on_time_rate` "
         "at least `red_on_time_rate_at_least` (default 95%) and a grade in `red_grades` "
-        "(default A); only units with `due ≥ min_cases`. `month` defaults to the current "
+        "(default A). The black list takes units with `due ≥ min_due` (a field of the rules, "
+        "default 1, so a unit late on both of its two cases is listed); the red list units "
+        "with `due ≥ min_cases` (the ranking's floor). `month` defaults to the current "
         "month in the region's time zone. `recorded` tells whether a run has stored the "
         "entry. A unit account sees only its own entry. `?format=csv|xlsx` exports the rows "
         "(rate as value; Chinese headings for `Accept-Language: zh*`)."
@@ -253,6 +255,7 @@ async def red_black_list(
         "month": month,
         "rules": {
             "black_on_time_rate_below": rules["black_on_time_rate_below"],
+            "min_due": rules["min_due"],
             "red_on_time_rate_at_least": rules["red_on_time_rate_at_least"],
             "red_grades": rules["red_grades"],
             "min_cases": settings.min_cases,

@@ -2,7 +2,8 @@
 
 The rules are data (``report_settings.accountability_rules``). For a month:
 
-- **black list**: a unit with ``due ≥ min_cases`` whose ``on_time_rate`` is below
+- **black list**: a unit with ``due ≥ min_due`` (a field of the rules, default 1,
+  separate from the ranking's ``min_cases``) whose ``on_time_rate`` is below
   ``black_on_time_rate_below`` (default 0.8) → a ``notice`` (rule ``black_list``);
 - **red list**: a unit with ``due ≥ min_cases``, ``on_time_rate ≥
   red_on_time_rate_at_least`` (default 0.95) and a grade in ``red_grades``
@@ -59,13 +60,19 @@ def classify(
     """The black and red rows among the units report's rows."""
     rules = settings.accountability_rules
     black, red = [], []
+    min_due = rules["min_due"]  # merged with the defaults by load_settings
     for row in items:
         value = row["on_time_rate"]["value"]
-        if row["due"] < settings.min_cases or value is None:
+        if value is None:
             continue
         if value < rules["black_on_time_rate_below"]:
-            black.append(row)
-        elif value >= rules["red_on_time_rate_at_least"] and row["grade"] in rules["red_grades"]:
+            if row["due"] >= min_due:
+                black.append(row)
+        elif (
+            row["due"] >= settings.min_cases
+            and value >= rules["red_on_time_rate_at_least"]
+            and row["grade"] in rules["red_grades"]
+        ):
             red.append(row)
     return black, red
 

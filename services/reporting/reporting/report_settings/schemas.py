@@ -80,6 +80,13 @@ class Escalation(RequestModel):
 
 class AccountabilityRulesUpdate(RequestModel):
     black_on_time_rate_below: float = Field(ge=0, le=1)
+    min_due: int = Field(
+        default=1,
+        ge=1,
+        le=100_000,
+        description="Fewest due cases in the month for the black-list rule to apply to a "
+        "unit (separate from the ranking's `min_cases`).",
+    )
     red_on_time_rate_at_least: float = Field(ge=0, le=1)
     red_grades: list[Grade] = Field(default_factory=lambda: ["A"], max_length=5)
     window_months: int = Field(default=3, ge=1, le=12)
@@ -95,6 +102,7 @@ class AccountabilityRulesUpdate(RequestModel):
 
 class AccountabilityRulesRead(BaseModel):
     black_on_time_rate_below: float
+    min_due: int
     red_on_time_rate_at_least: float
     red_grades: list[str]
     window_months: int

@@ -39,6 +39,9 @@ DEFAULT_INSPECTOR_QUOTA: dict[str, Any] = {
 }
 DEFAULT_ACCOUNTABILITY_RULES: dict[str, Any] = {
     "black_on_time_rate_below": 0.8,
+    # The black list's own floor of due cases (SPEC §8), separate from the ranking's
+    # min_cases: a unit late on both of its two cases is black-listed.
+    "min_due": 1,
     "red_on_time_rate_at_least": 0.95,
     "red_grades": ["A"],
     "window_months": 3,

@@ -12,10 +12,13 @@ from __future__ import annotations
 HELD = "c.status IN ('assigned', 'rectified', 'closed')"
 
 # 应结案: deadline inside the period (and already passed), or an earlier deadline
-# while the case was still unclosed when the period began (carried-over overdue).
+# while the case was still unclosed when the period began (carried-over overdue), or
+# closed in the period ahead of a deadline still to come in it (SPEC §8: an early
+# closure counts at once, not only once its deadline has passed).
 DUE = (
-    f"({HELD} AND c.due_at < :asof"
+    f"({HELD} AND ((c.due_at < :asof"
     " AND (c.due_at >= :s OR c.closed_at IS NULL OR c.closed_at >= :s))"
+    " OR (c.closed_at >= :s AND c.closed_at < :asof AND c.due_at >= :asof AND c.due_at < :e)))"
 )
 # 结案 / 按期结案: due cases closed before the period's end (early closures count
 # in the month of their deadline, so numerator ⊆ denominator).
@@ -50,7 +53,7 @@ DEFINITIONS = """\
 | `parked` | 挂账数 | `park` events on the unit's cases in the period |
 | `open` | 待处置数 | cases held by the unit (assigned/rectified/closed, i.e. not returned, parked or cancelled) dispatched before *as-of* and not closed before it |
 | `overdue_open` | 超期未处置数 | open cases whose `due_at` is before *as-of*, except those whose last rectification came on time and only awaits verification |
-| `due` | 应结案数 | held cases whose `due_at` falls in the period and before *as-of*, plus held cases with an earlier `due_at` that were still unclosed when the period began |
+| `due` | 应结案数 | held cases whose `due_at` falls in the period and before *as-of*, plus held cases with an earlier `due_at` that were still unclosed when the period began, plus held cases closed in the period (before *as-of*) ahead of a `due_at` still to come in the period — an early closure counts at once (SPEC §8) |
 | `closed` | 结案数 | due cases closed before the end of the period (an early closure counts in the month of its deadline) |
 | `closed_on_time` | 按期结案数 | closed cases with `closed_on_time` (last rectification at or before `due_at`; SPEC §6.3) |
 
