@@ -7,6 +7,7 @@ through the API. Any step that does not answer as described stops it with an err
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 
@@ -16,7 +17,8 @@ from tests.registry.test_demo import _load
 
 async def test_the_tour_runs_on_the_demo_district(stack, engine):
     demo = await _load(engine)
-    result = subprocess.run(
+    result = await asyncio.to_thread(
+        subprocess.run,
         ["bash", "scripts/tour.sh"],
         cwd=REPO_ROOT,
         env={
