@@ -54,7 +54,7 @@ async def test_context_has_exactly_the_agreed_shape(registry, db):
             CalendarDay(region_id=world.region.id, day=today + timedelta(days=3), kind="holiday"),
             CalendarDay(region_id=world.region.id, day=today + timedelta(days=1), kind="holiday"),
             CalendarDay(region_id=world.region.id, day=today + timedelta(days=9), kind="workday"),
-            CalendarDay(region_id=world.region.id, day=today - timedelta(days=90), kind="holiday"),
+            CalendarDay(region_id=world.region.id, day=today - timedelta(days=150), kind="holiday"),
             CalendarDay(region_id=world.region.id, day=today + timedelta(days=500), kind="holiday"),
         ]
     )

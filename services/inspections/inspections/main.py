@@ -8,6 +8,7 @@ import logging
 
 from fastapi import FastAPI
 
+from inspections.demo.history import ensure_demo_history
 from inspections.ingest.registry import ContextCache
 from inspections.ingest.service import retry_pending
 from inspections.photos.storage import blob_store_from_settings
@@ -48,14 +49,29 @@ async def on_startup(app: FastAPI) -> None:
     app.state.pending_task = None
     if settings.pending_retry_seconds > 0:
         app.state.pending_task = asyncio.create_task(pending_loop(app), name="pending-inspections")
+    app.state.demo_task = None
+    if settings.demo:
+        # In the background: the registry may still be loading the demo district.
+        app.state.demo_task = asyncio.create_task(demo_history(app), name="demo-history")
+
+
+async def demo_history(app: FastAPI) -> None:
+    """Give the demo district its history on first start (SPEC §13); never stop the service."""
+    try:
+        await ensure_demo_history(app)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("the demo history could not be recorded")
 
 
 async def on_shutdown(app: FastAPI) -> None:
-    task: asyncio.Task | None = getattr(app.state, "pending_task", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    for name in ("pending_task", "demo_task"):
+        task: asyncio.Task | None = getattr(app.state, name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     client: ServiceClient | None = getattr(app.state, "registry_client", None)
     if client is not None:
         await client.aclose()

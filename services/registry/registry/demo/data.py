@@ -805,6 +805,17 @@ ACCOUNTS: tuple[tuple[str, str, str, str | None], ...] = (
 )
 
 
+def unit_liaisons() -> tuple[tuple[str, str, str, str], ...]:
+    """A liaison account (联络员) for every unit without one in ACCOUNTS, e.g. ``unit-scjg``
+    for GF-SCJG: each unit rectifies and returns its own cases in the demo's history."""
+    named = {unit for *_, unit in ACCOUNTS if unit}
+    return tuple(
+        (f"unit-{code.removeprefix('GF-').lower()}", f"{name} 联络员（演示）", "unit", code)
+        for code, name, _kind, _phone in UNITS
+        if code not in named
+    )
+
+
 # ---------------------------------------------------------------------------
 # 创卫 archive: the required documents of each 2014 section (no files yet)
 # ---------------------------------------------------------------------------

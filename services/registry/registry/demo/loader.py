@@ -22,6 +22,7 @@ from registry.demo.data import STREET_OFFICE, Community, PointTypeSpec, Street
 from registry.regions.service import provision_region
 from registry.regions.templates import NATIONAL, apply_template
 from shared.auth import password_hash
+from shared.demo import DEMO_REGION_CODE, DEMO_USERNAME_PREFIX
 from shared.errors import Conflict
 from shared.models import (
     Chief,
@@ -33,8 +34,7 @@ from shared.models import (
     Unit,
 )
 
-DEMO_REGION_CODE = "guangfeng"
-DEMO_USERNAME_PREFIX = "demo"
+__all__ = ["DEMO_REGION_CODE", "DEMO_USERNAME_PREFIX", "load_demo_region"]
 
 
 @dataclass
@@ -56,7 +56,9 @@ async def load_demo_region(
     ``code`` and ``username_prefix`` exist so tests can load a second copy next
     to the real one (region codes and usernames are globally unique).
     """
-    usernames = [f"{username_prefix}-{suffix}" for suffix, *_ in data.ACCOUNTS]
+    usernames = [
+        f"{username_prefix}-{suffix}" for suffix, *_ in (*data.ACCOUNTS, *data.unit_liaisons())
+    ]
     taken = await session.scalar(select(Person.username).where(Person.username.in_(usernames)))
     if taken:
         raise Conflict(f"The username {taken!r} is taken; pick another username_prefix.")
@@ -172,10 +174,21 @@ class _Builder:
         )
 
     def _accounts(self) -> list[Person]:
-        return [
+        named = [
             self._person(f"{self.prefix}-{suffix}", display_name, role, unit)
             for suffix, display_name, role, unit in data.ACCOUNTS
         ]
+        # The liaisons draw their phone numbers from a generator of their own, so adding
+        # them left the rest of the fixed-seed district (names, places, chiefs) unchanged.
+        main_rng, self.rng = self.rng, random.Random(data.SEED + 1)
+        try:
+            liaisons = [
+                self._person(f"{self.prefix}-{suffix}", display_name, role, unit)
+                for suffix, display_name, role, unit in data.unit_liaisons()
+            ]
+        finally:
+            self.rng = main_rng
+        return named + liaisons
 
     def _chiefs(self) -> tuple[list[Chief], list[Person]]:
         """A 网格长 for every grid, a 片长 for every street, a 路长 for every main road."""

@@ -26,7 +26,7 @@ async def sample_point_context(
     session: SessionDep,
     checklist_version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
-    """Everything an inspection ingest needs in one call: region, point (retired ones too — see `status`), type, category, checklist (`checklist_version`, else the current one; null when that version does not exist), unit, grid, chiefs of the grid and its ancestors (root first), deadline policy (region defaults overlaid by the type's override) and calendar days from 60 days ago to 400 ahead. Deleted or unknown point → 404."""
+    """Everything an inspection ingest needs in one call: region, point (retired ones too — see `status`), type, category, checklist (`checklist_version`, else the current one; null when that version does not exist), unit, grid, chiefs of the grid and its ancestors (root first), deadline policy (region defaults overlaid by the type's override) and calendar days from 120 days ago to 400 ahead. Deleted or unknown point → 404."""
     return _json(
         await service.point_context(session, principal.region_id, point_id, checklist_version)
     )
@@ -34,5 +34,5 @@ async def sample_point_context(
 
 @router.get("/deadline-context")
 async def deadline_context(principal: ServiceCaller, session: SessionDep) -> Response:
-    """The region, its deadline policies and its calendar (60 days back, 400 ahead), for deadline arithmetic without a sample point."""
+    """The region, its deadline policies and its calendar (120 days back, 400 ahead), for deadline arithmetic without a sample point."""
     return _json(await service.deadline_context(session, principal.region_id))

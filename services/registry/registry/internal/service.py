@@ -18,7 +18,9 @@ from registry.regions.seed import DEFAULT_DEADLINE_POLICIES
 from shared import clock
 from shared.errors import NotFound
 
-CALENDAR_DAYS_BACK = 60
+# 120 days back: a case dispatched up to four months ago still gets its holidays right
+# (the demo's 90-day history is opened "at" its past moments through ingest).
+CALENDAR_DAYS_BACK = 120
 CALENDAR_DAYS_AHEAD = 400
 
 _REGION_PARTS = """

@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from reporting.accountability.demo import catch_up_demo
 from reporting.accountability.service import apply_rules, lock_region
 from reporting.reports.period import Period, shift_month
 from reporting.reports.repository import ensure_rollup, settled_months
@@ -121,9 +122,26 @@ async def daily_tick(
     return made
 
 
-async def _loop(app: FastAPI) -> None:
+# How long the first start waits for the inspections service to record the demo's history.
+DEMO_WAIT_SECONDS = 300.0
+
+
+async def _loop(app: FastAPI, *, daily: bool) -> None:
     settings = app.state.settings
-    while True:
+    if settings.demo:
+        # The demo's past months first, so today's run never judges them before their history.
+        try:
+            await catch_up_demo(
+                app.state.sessionmaker,
+                run_hour=settings.daily_run_hour,
+                wait_seconds=DEMO_WAIT_SECONDS,
+                commit_timeout=settings.db_commit_timeout_seconds,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("demo_catch_up_failed")
+    while daily:
         try:
             await daily_tick(
                 app.state.sessionmaker,
@@ -136,8 +154,12 @@ async def _loop(app: FastAPI) -> None:
 
 
 async def start_daily_run(app: FastAPI) -> None:
-    if app.state.settings.daily_run_active:
-        app.state.daily_task = asyncio.create_task(_loop(app), name="reporting-daily-run")
+    """The daily loop when it is active, preceded by the demo's past months with ``CW_DEMO``."""
+    settings = app.state.settings
+    if settings.daily_run_active or settings.demo:
+        app.state.daily_task = asyncio.create_task(
+            _loop(app, daily=settings.daily_run_active), name="reporting-daily-run"
+        )
 
 
 async def stop_daily_run(app: FastAPI) -> None:
