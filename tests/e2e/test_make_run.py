@@ -1,4 +1,5 @@
-"""`make run`'s script on an empty database: migrate, bootstrap, demo, serve, stop on Ctrl-C."""
+"""`make run`'s script on an empty database: migrate, bootstrap, demo and its history, serve,
+stop on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -39,6 +42,29 @@ def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 120) -> No
             pass
         time.sleep(0.2)
     raise AssertionError(f"{url} never became ready")
+
+
+def _assert_the_demo_has_a_history(reporting: str, token: str, process: subprocess.Popen) -> None:
+    """Within the first start, the demo district's reports show months of work (SPEC §13)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    deadline = time.monotonic() + 150
+    notices: list = []
+    while time.monotonic() < deadline and not notices:
+        assert process.poll() is None, "scripts/run.py exited early"
+        notices = httpx.get(f"{reporting}/v1/accountability/notices", headers=headers).json()[
+            "items"
+        ]
+        time.sleep(1)
+    assert notices, "no accountability notice within 150 s of the first start"
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    units = httpx.get(
+        f"{reporting}/v1/reports/units", params={"month": last_month}, headers=headers
+    ).json()["items"]
+    assert len([u for u in units if u["rank"] is not None and u["due"] > 0]) >= 5, units
+    coverage = httpx.get(f"{reporting}/v1/reports/coverage", headers=headers).json()
+    blind = {p["sample_point_id"] for p in coverage["blind_spots"]}
+    assert blind and {p["sample_point_id"] for p in coverage["items"]} - blind
 
 
 def test_run_migrates_bootstraps_loads_the_demo_and_stops_cleanly(blank_database_url, database_url):
@@ -81,6 +107,9 @@ def test_run_migrates_bootstraps_loads_the_demo_and_stops_cleanly(blank_database
             headers={"Authorization": f"Bearer {token.json()['access_token']}"},
         )
         assert len(points.json()["items"]) == 172
+        _assert_the_demo_has_a_history(
+            f"http://127.0.0.1:{ports['reporting']}", token.json()["access_token"], process
+        )
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
