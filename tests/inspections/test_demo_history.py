@@ -310,3 +310,35 @@ async def test_a_region_with_a_history_gets_no_second_one(
         )
     assert again is None
     assert datetime.now(UTC) >= demo.now
+
+
+async def test_last_months_bulletin_reads_as_the_office_would_issue_it(
+    reporting: httpx.AsyncClient, db: AsyncSession, demo: Demo
+) -> None:
+    import io
+    import re
+
+    import pypdf
+    import pypdfium2
+
+    from shared.embedded_db import REPO_ROOT
+
+    leader = await _person(db, demo, "leader")
+    response = await reporting.get(
+        "/v1/reports/bulletin", params={"month": demo.last_month}, headers=auth(leader)
+    )
+    assert response.status_code == 200, response.text
+    pages = pypdf.PdfReader(io.BytesIO(response.content)).pages
+    text = re.sub(r"\s+", "", "".join(page.extract_text() for page in pages))
+    year, month = demo.last_month.split("-")
+    assert f"上饶市广丰区创建国家卫生城市工作{int(year)}年{int(month)}月通报" in text
+    # A league of real units with grades, a black list and the month's notices.
+    league = text[text.index("一、责任单位排名") : text.index("二、黑榜")]
+    assert len(re.findall(r"\d+\.\d%（\d+/\d+）\d+\.\d[ABCDE]", league)) >= 5
+    assert "无。" not in text[text.index("二、黑榜") : text.index("三、红榜")]
+    assert "通报" in text[text.index("四、本月问责") : text.index("五、超期未处置问题")]
+    folder = REPO_ROOT / ".data" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    pypdfium2.PdfDocument(response.content)[0].render(scale=1.5).to_pil().save(
+        folder / "bulletin-demo-page1.png"
+    )
