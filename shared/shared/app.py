@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from shared import clock
 from shared.db import create_read_pool, create_sessionmaker, engine_from_settings
 from shared.errors import install_error_handlers, problem_response
+from shared.guard import RequestGuardMiddleware
 from shared.health import router as health_router
 from shared.observability import configure_logging, install_observability
 from shared.settings import CommonSettings
@@ -94,6 +95,7 @@ def create_app(
             slug="precondition-failed",
         )
 
+    app.add_middleware(RequestGuardMiddleware)  # inside the request-id middleware
     install_observability(app, service)
     app.include_router(health_router)
     for router in routers:

@@ -132,7 +132,9 @@ def problem(
     if errors is not None:
         body["errors"] = errors
     if extra:
-        body.update(extra)
+        # The RFC 9457 members stay what they are: an extra "status" (a case's state,
+        # say) must not overwrite the HTTP status a client reads from the body.
+        body = {**extra, **body}
     return body
 
 
@@ -161,6 +163,31 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             {"loc": [str(p) for p in err.get("loc", ())], "msg": msg, "type": err.get("type")}
         )
     return out
+
+
+def _is_bad_value(error: BaseException | None) -> bool:
+    """A value PostgreSQL (or the driver encoding it) refused: the input's fault, not ours.
+
+    The validators (shared.inputs) refuse such values first; this is the net for
+    whatever slips past them, so a bad value is a 422 rather than a 500.
+    """
+    for candidate in (error, getattr(error, "__cause__", None)):
+        if isinstance(candidate, asyncpg.DataError | asyncpg.exceptions._base.DataError):
+            return True
+    return False
+
+
+def _bad_value_response(request: Request, error: BaseException | None) -> JSONResponse:
+    log.info("bad_value", error=str(error)[:300])
+    return problem_response(
+        request,
+        422,
+        "A value is out of range or contains characters that cannot be stored; nothing was saved.",
+        slug="validation-error",
+        errors=[
+            {"loc": ["body"], "msg": "value out of range or not storable", "type": "value_error"}
+        ],
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -220,6 +247,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if _is_bad_value(exc.orig):
+            return _bad_value_response(request, exc.orig)
         if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
             log.warning("database_unavailable", error=str(exc.orig)[:300])
             return unavailable(request)
@@ -262,10 +291,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(asyncpg.InterfaceError)
     @app.exception_handler(asyncpg.InternalClientError)  # the server dropped an idle connection
     async def _driver_connection(request: Request, exc: Exception) -> JSONResponse:
+        if _is_bad_value(exc):
+            return _bad_value_response(request, exc)
         # Raised by the bare asyncpg read pool (shared.db.ReadConnectionDep), which
         # SQLAlchemy does not wrap: a lost or refused connection is an outage too.
         log.warning("database_unavailable", error=str(exc)[:300])
         return unavailable(request)
+
+    @app.exception_handler(asyncpg.DataError)
+    async def _driver_data(request: Request, exc: Exception) -> JSONResponse:
+        return _bad_value_response(request, exc)
 
     @app.exception_handler(OSError)
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:

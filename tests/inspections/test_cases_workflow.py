@@ -329,7 +329,9 @@ async def test_cancel_an_invalid_report_and_a_returned_case(inspections, w: Worl
     assigned = await assigned_case(inspections, w)
     response = await act(inspections, w.admin, assigned, "cancel", note="x")
     assert response.status_code == 409
-    assert response.json()["allowed_actions"] == ["mark_duplicate", "extend", "park"]
+    problem = response.json()
+    assert problem["allowed_actions"] == ["mark_duplicate", "extend", "park"]
+    assert problem["status"] == 409 and problem["case_status"] == "assigned"
     returned = await ok(act(inspections, w.unit_user, assigned, "return", note="不归我们"))
     assert (await ok(act(inspections, w.admin, returned, "cancel", note="作废")))["status"] == (
         "cancelled"

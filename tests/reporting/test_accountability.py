@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from reporting.accountability.daily import run_region_if_due
+from shared import clock
 from shared.db import create_engine, create_sessionmaker
 from shared.models import AccountabilityRun, BlacklistEntry, Notice, UnitEventMonthRun
 from tests.factories import auth, make_world
@@ -182,8 +183,11 @@ async def test_runs_refuse_bad_input_and_other_roles(reporting, db):
         response = await reporting.post("/v1/accountability/runs", json=body, headers=auth(w.admin))
         assert response.status_code == 422, body
         assert response.headers["content-type"].startswith("application/problem+json")
+    for period in ("0000-10", "9999-12"):
+        out_of_range = await run(reporting, w.admin, period)
+        assert out_of_range.status_code == 422, period
     future = await run(reporting, w.admin, "2099-01")
-    assert future.status_code == 422
+    assert future.status_code == 409
     assert (await run(reporting, w.leader, "2026-10")).status_code == 403
     assert (await run(reporting, w.unit_user, "2026-10")).status_code == 403
     assert (
@@ -191,6 +195,22 @@ async def test_runs_refuse_bad_input_and_other_roles(reporting, db):
     )
     bad = await reporting.get("/v1/reports/red-black-list?month=2026-1", headers=auth(w.admin))
     assert bad.status_code == 422
+
+
+async def test_a_month_that_has_not_ended_is_refused(reporting, oct_world: October, db):
+    """An hour before November ends its lists would rest on a partial month: 409, nothing kept."""
+    w = oct_world.w
+    with clock.travel_to(local(11, 30, 23)):
+        partial = await run(reporting, w.admin, "2026-11")
+        assert partial.status_code == 409, partial.text
+        assert partial.headers["content-type"].startswith("application/problem+json")
+        assert partial.json()["status"] == 409
+        assert (
+            await db.scalar(select(func.count()).where(AccountabilityRun.region_id == w.region.id))
+            == 0
+        )
+        ended = await run(reporting, w.admin, "2026-10")
+        assert ended.status_code == 201, ended.text
 
 
 async def test_daily_run_happens_once_when_two_replicas_race(database_url, oct_world: October, db):

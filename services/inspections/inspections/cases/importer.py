@@ -23,6 +23,7 @@ from inspections.cases.context import RegistryLookup
 from inspections.cases.service import CLOCK_SKEW, CaseDraft, open_case, utcnow
 from shared.auth import Principal
 from shared.errors import PayloadTooLarge, Unprocessable
+from shared.inputs import date_problem, text_problem
 from shared.workdays import DeadlineRules
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -74,12 +75,16 @@ def _read_csv(data: bytes) -> list[dict[str, Any]]:
             "The file is neither UTF-8 nor GB18030 CSV nor XLSX.",
             errors=[{"loc": ["file"], "msg": "unreadable file"}],
         )
-    reader = csv.reader(io.StringIO(text))
+    # newline="": the csv module handles line ends itself, so a CR inside a quoted
+    # field is data and a bare one ends a line instead of raising.
     try:
-        header = next(reader)
-    except StopIteration:
-        header = []
-    return _rows(header, ((n, row) for n, row in enumerate(reader, start=2)))
+        table = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise Unprocessable(
+            "The CSV file cannot be read.", errors=[{"loc": ["file"], "msg": str(exc)[:200]}]
+        ) from exc
+    header = table[0] if table else []
+    return _rows(header, ((n, row) for n, row in enumerate(table[1:], start=2)))
 
 
 def _read_xlsx(data: bytes) -> list[dict[str, Any]]:
@@ -216,10 +221,16 @@ async def import_cases(
         if _text(row.get("reported_at")):
             try:
                 reported_at = _reported_at(row.get("reported_at"), tz)
-                if reported_at > now + CLOCK_SKEW:
+                if date_problem(reported_at) is not None:
+                    bad("reported_at", date_problem(reported_at))
+                elif reported_at > now + CLOCK_SKEW:
                     bad("reported_at", "is in the future")
-            except ValueError:
+            except (ValueError, OverflowError):
                 bad("reported_at", "not a date-time (use RFC 3339 or YYYY-MM-DD HH:MM)")
+        for column, value in row.items():
+            problem = text_problem(value) if isinstance(value, str) else None
+            if problem is not None:
+                bad(column, problem)
         if errors and errors[-1]["row"] == number:
             continue
         if point is not None:

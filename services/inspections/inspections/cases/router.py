@@ -31,7 +31,6 @@ States and actions follow SPEC §6.3 exactly. Decisions where the SPEC is silent
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, UploadFile, status
@@ -53,6 +52,7 @@ from shared.auth import AdminUser, CurrentUser
 from shared.concurrency import check_if_match, set_etag
 from shared.db import SessionDep
 from shared.errors import Unprocessable
+from shared.inputs import Instant
 from shared.listing import keyset_page
 from shared.models import Case, CaseEvent
 from shared.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
@@ -71,8 +71,8 @@ async def list_cases(
     source: Source | None = None,
     severity: Severity | None = None,
     overdue: bool | None = None,
-    from_: Annotated[datetime | None, Query(alias="from", description="reported_at ≥ from")] = None,
-    to: Annotated[datetime | None, Query(description="reported_at < to")] = None,
+    from_: Annotated[Instant | None, Query(alias="from", description="reported_at ≥ from")] = None,
+    to: Annotated[Instant | None, Query(description="reported_at < to")] = None,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> Page[CaseRead]:

@@ -467,7 +467,7 @@ async def apply_action(
         raise Conflict(
             f"A {case.status} case cannot be {action!r}ed; allowed now: "
             f"{', '.join(allowed) or 'nothing'}.",
-            extra={"allowed_actions": allowed, "status": case.status},
+            extra={"allowed_actions": allowed, "case_status": case.status},
         )
     _, to_status = transition
 

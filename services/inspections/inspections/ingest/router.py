@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime
 
 from inspections.ingest import repository, service
 from inspections.ingest.dependencies import DatabaseTurn
@@ -22,6 +21,7 @@ from inspections.ingest.schemas import (
 from inspections.ingest.views import to_detail, to_read
 from shared.auth import CurrentUser, Principal, require_roles
 from shared.db import SessionDep
+from shared.inputs import AwareInstant
 from shared.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
@@ -93,9 +93,9 @@ async def list_inspections(
         ),
     ] = None,
     from_: Annotated[
-        AwareDatetime | None, Query(alias="from", description="finished_at ≥ from")
+        AwareInstant | None, Query(alias="from", description="finished_at ≥ from")
     ] = None,
-    to: Annotated[AwareDatetime | None, Query(description="finished_at < to")] = None,
+    to: Annotated[AwareInstant | None, Query(description="finished_at < to")] = None,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> Page[InspectionRead]:

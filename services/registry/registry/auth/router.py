@@ -11,6 +11,7 @@ from registry.auth.schemas import TokenRead
 from shared.auth import issue_token, password_hash
 from shared.db import SessionDep
 from shared.errors import Unauthorized
+from shared.inputs import refuse_bad_text
 from shared.models import Person
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -28,6 +29,7 @@ async def issue_access_token(
     password: Annotated[str, Form(max_length=256)],
 ) -> TokenRead:
     """Exchange a username and password (OAuth2 password form) for a bearer JWT."""
+    username = refuse_bad_text(username, ["body", "username"])
     person = await session.scalar(select(Person).where(Person.username == username))
     if person is None:
         password_hash.verify(password, _DUMMY_HASH)

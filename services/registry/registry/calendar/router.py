@@ -7,8 +7,6 @@ a `holiday` is allowed and changes nothing.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Path, Query, status
 
 from registry.calendar import service
@@ -19,6 +17,7 @@ from registry.calendar.schemas import (
 )
 from shared.auth import AdminUser, CurrentUser
 from shared.db import SessionDep
+from shared.inputs import Day
 from shared.pagination import CursorParam, LimitParam, Page
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
@@ -30,10 +29,10 @@ DayPath = Path(description="The date, `YYYY-MM-DD`.")
 async def list_calendar(
     session: SessionDep,
     principal: CurrentUser,
-    from_date: dt.date | None = Query(
+    from_date: Day | None = Query(
         None, alias="from", description="First date (default 1 Jan of the current year)."
     ),
-    to_date: dt.date | None = Query(
+    to_date: Day | None = Query(
         None, alias="to", description="Last date, inclusive (default 31 Dec)."
     ),
     limit: LimitParam = 50,
@@ -56,7 +55,7 @@ async def put_calendar_day(
     principal: AdminUser,
     body: CalendarDayWrite,
     session: SessionDep,
-    day_date: dt.date = DayPath,
+    day_date: Day = DayPath,
 ) -> CalendarDayRead:
     """Set one date as `holiday` or `workday` (admin; replaces what was listed); a `workday` must be a Saturday or Sunday (422)."""
     row = await service.put_day(
@@ -67,7 +66,7 @@ async def put_calendar_day(
 
 @router.delete("/{day_date}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_calendar_day(
-    principal: AdminUser, session: SessionDep, day_date: dt.date = DayPath
+    principal: AdminUser, session: SessionDep, day_date: Day = DayPath
 ) -> None:
     """Unlist a date (admin), so it follows the ordinary week again; 404 when it was not listed."""
     await service.delete_day(session, region_id=principal.region_id, day=day_date)

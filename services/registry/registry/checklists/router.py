@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -13,6 +12,7 @@ from registry.checklists.schemas import ChecklistCreate, ChecklistRead
 from registry.point_types.dependencies import CurrentPointType
 from shared.auth import AdminUser, CurrentUser
 from shared.db import SessionDep
+from shared.inputs import Instant
 from shared.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 
 router = APIRouter(prefix="/v1", tags=["checklists"])
@@ -24,7 +24,7 @@ async def list_checklists(
     session: SessionDep,
     point_type_id: uuid.UUID | None = None,
     updated_since: Annotated[
-        datetime | None, Query(description="Delta sync: versions published at or after this time.")
+        Instant | None, Query(description="Delta sync: versions published at or after this time.")
     ] = None,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import AwareDatetime
 
 from registry.divisions import service
 from registry.divisions.dependencies import CurrentDivision
@@ -13,6 +12,7 @@ from registry.divisions.schemas import DivisionCreate, DivisionRead, DivisionUpd
 from shared.auth import AdminUser, CurrentUser
 from shared.concurrency import check_if_match, set_etag
 from shared.db import SessionDep
+from shared.inputs import AwareInstant
 from shared.pagination import CursorParam, LimitParam, Page
 
 router = APIRouter(prefix="/v1/divisions", tags=["divisions"])
@@ -30,7 +30,7 @@ async def list_divisions(
     principal: CurrentUser,
     parent: uuid.UUID | None = Query(None, description="Only direct children of this division."),
     level: Level | None = None,
-    updated_since: AwareDatetime | None = UpdatedSince,
+    updated_since: AwareInstant | None = UpdatedSince,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[DivisionRead]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -14,6 +13,7 @@ from registry.point_types.schemas import PointTypeCreate, PointTypeRead, PointTy
 from shared.auth import AdminUser, CurrentUser
 from shared.concurrency import check_if_match, set_etag
 from shared.db import SessionDep
+from shared.inputs import Instant
 from shared.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 
 router = APIRouter(prefix="/v1/point-types", tags=["point-types"])
@@ -25,7 +25,7 @@ async def list_point_types(
     session: SessionDep,
     category_id: uuid.UUID | None = None,
     updated_since: Annotated[
-        datetime | None,
+        Instant | None,
         Query(
             description="Delta sync: changes at or after this time, deleted types as tombstones."
         ),

@@ -25,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
 from shared.errors import Unprocessable, UnsupportedMediaType
+from shared.inputs import text_problem
 from shared.models import Division, PointType, SamplePoint, Unit
+from shared.spreadsheets import csv_text, unescape_csv_text, xlsx_row
 
 REQUIRED = (
     "code",
@@ -85,7 +87,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return unescape_csv_text(str(value).strip())
 
 
 def read_table(data: bytes, fmt: str) -> list[list[Any]]:
@@ -97,7 +99,13 @@ def read_table(data: bytes, fmt: str) -> list[list[Any]]:
             raise UnsupportedMediaType(
                 "The CSV is not UTF-8; save it as 'CSV UTF-8' and upload again."
             ) from exc
-        return [row for row in csv.reader(io.StringIO(text, newline=""))]
+        try:
+            return [row for row in csv.reader(io.StringIO(text, newline=""))]
+        except csv.Error as exc:
+            raise Unprocessable(
+                "The CSV file cannot be read.",
+                errors=[{"row": None, "column": None, "loc": ["file"], "msg": str(exc)[:200]}],
+            ) from exc
     from openpyxl import load_workbook
 
     try:
@@ -149,6 +157,11 @@ def parse_rows(table: list[list[Any]]) -> tuple[list[Row], list[dict[str, Any]]]
         for column in ("code", "name", "point_type_code", "division_code", "unit_code"):
             if not text[column]:
                 error(number, column, "required")
+                ok = False
+        for column in REQUIRED:
+            problem = text_problem(text[column])
+            if problem is not None:
+                error(number, column, problem)
                 ok = False
         for column, limit in LIMITS.items():
             if len(text[column]) > limit:
@@ -359,17 +372,25 @@ def to_csv(table: list[list[Any]]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     for row in table:
-        writer.writerow([repr(v) if isinstance(v, float) else v for v in row])
+        writer.writerow(
+            [
+                repr(v) if isinstance(v, float) else csv_text(v) if isinstance(v, str) else v
+                for v in row
+            ]
+        )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def to_xlsx(table: list[list[Any]]) -> bytes:
     from openpyxl import Workbook
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("sample_points")
+    # Not write-only: openpyxl's write-only sheets cannot take the string-typed cells
+    # that keep a leading "=" from becoming a formula (shared.spreadsheets).
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "sample_points"
     for row in table:
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -21,6 +20,7 @@ from shared.auth import AdminUser, CurrentUser
 from shared.concurrency import check_if_match, etag
 from shared.db import ReadConnectionDep, SessionDep
 from shared.errors import PayloadTooLarge, Unprocessable
+from shared.inputs import Instant
 from shared.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 
 router = APIRouter(prefix="/v1/sample-points", tags=["sample-points"])
@@ -67,7 +67,7 @@ async def list_sample_points(
     q: Annotated[str | None, Query(max_length=200)] = None,
     near: Annotated[str | None, Query(description="`lat,lon`", examples=["28.44,118.20"])] = None,
     radius_m: Annotated[float, Query(gt=0, le=repository.MAX_RADIUS_M)] = 1000.0,
-    updated_since: datetime | None = None,
+    updated_since: Instant | None = None,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> Response:

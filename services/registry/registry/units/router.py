@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import AwareDatetime
 
 from registry.units import service
 from registry.units.dependencies import CurrentUnit
@@ -11,6 +10,7 @@ from registry.units.schemas import Kind, UnitCreate, UnitRead, UnitUpdate
 from shared.auth import AdminUser, CurrentUser
 from shared.concurrency import check_if_match, set_etag
 from shared.db import SessionDep
+from shared.inputs import AwareInstant
 from shared.pagination import CursorParam, LimitParam, Page
 
 router = APIRouter(prefix="/v1/units", tags=["units"])
@@ -21,7 +21,7 @@ async def list_units(
     session: SessionDep,
     principal: CurrentUser,
     kind: Kind | None = None,
-    updated_since: AwareDatetime | None = Query(
+    updated_since: AwareInstant | None = Query(
         None,
         description="Delta sync: rows changed at or after this time (with offset), "
         "ordered by (updated_at, id), deleted rows included as tombstones.",

@@ -16,7 +16,7 @@ from reporting.reports.period import parse_month
 from shared import clock
 from shared.auth import AdminUser, CurrentUser, Principal, require_roles
 from shared.db import SessionDep
-from shared.errors import Forbidden, NotFound, Unprocessable
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.listing import keyset_page
 from shared.models import AccountabilityRun, BlacklistEntry, Notice
 from shared.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
@@ -37,7 +37,9 @@ LeaderOrAdmin = Annotated[Principal, Depends(require_roles("admin", "leader"))]
         "notice of the month. Running a month again creates no duplicate notices "
         "(`notices_created` counts only new ones). The service also runs the rules itself "
         "once a day for the last complete month (see README / REPORTING_DAILY_RUN_HOUR). "
-        "A month that has not begun is refused (422).\n\n" + RULES
+        "Only a month that has ended can be run: lists drawn from part of a month would "
+        "black-list units on figures that are still moving, so the current or a future "
+        "month is refused (409).\n\n" + RULES
     ),
 )
 async def create_run(body: RunCreate, principal: AdminUser, session: SessionDep) -> Any:
@@ -45,10 +47,10 @@ async def create_run(body: RunCreate, principal: AdminUser, session: SessionDep)
     now = clock.now()
     tz = await region_timezone(session, principal.region_id)
     period = parse_month(body.period, tz, loc="period")
-    if period.start > now:
-        raise Unprocessable(
-            "That month has not begun yet.",
-            errors=[{"loc": ["body", "period"], "msg": "month lies in the future"}],
+    if period.end > now:
+        raise Conflict(
+            f"The month {body.period} has not ended yet; run it once it has.",
+            extra={"period_ends_at": period.end.isoformat()},
         )
     await service.lock_region(session, principal.region_id, wait=True)
     run, black, red = await service.apply_rules(

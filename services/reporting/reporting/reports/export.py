@@ -4,7 +4,8 @@ Every report hands over its columns (key, English, Chinese) and the same flat
 rows it shows as JSON ``items``; CSV and XLSX therefore carry exactly the JSON
 rows. Headings are Chinese when the best ``Accept-Language`` entry is ``zh*``,
 English otherwise. CSV is UTF-8 with a byte-order mark so spreadsheet programs
-read the Chinese correctly; datetimes are RFC 3339 text in both formats.
+read the Chinese correctly; datetimes are RFC 3339 text in both formats. User
+text is written so that no spreadsheet evaluates it (shared.spreadsheets).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from uuid import UUID
 
 from fastapi import Response
 from openpyxl import Workbook
+
+from shared.spreadsheets import csv_text, xlsx_row
 
 Format = Literal["json", "csv", "xlsx"]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -71,7 +74,7 @@ def _csv_text(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return csv_text(value) if isinstance(value, str) else str(value)
 
 
 def render(
@@ -103,7 +106,7 @@ def render(
     worksheet.title = sheet[:31]
     worksheet.append(headings)
     for row in rows:
-        worksheet.append([cell(row.get(c.key)) for c in columns])
+        worksheet.append(xlsx_row(worksheet, (cell(row.get(c.key)) for c in columns)))
     worksheet.freeze_panes = "A2"
     out = io.BytesIO()
     workbook.save(out)

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.errors import Unprocessable
+from shared.inputs import date_problem
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_SPAN = timedelta(days=3660)
@@ -75,6 +76,11 @@ def parse_month(value: str, tz: ZoneInfo, *, loc: str = "month") -> Period:
             errors=[{"loc": ["query", loc], "msg": "expected YYYY-MM with a month 01–12"}],
         )
     year, month = int(match.group(1)), int(match.group(2))
+    problem = date_problem(date(max(year, 1), month, 1))
+    if problem is not None:
+        raise Unprocessable(
+            "The month is out of range.", errors=[{"loc": ["query", loc], "msg": problem}]
+        )
     start, end = month_bounds(year, month, tz)
     return Period(start, end, tz, month=f"{year:04d}-{month:02d}")
 
@@ -82,15 +88,23 @@ def parse_month(value: str, tz: ZoneInfo, *, loc: str = "month") -> Period:
 def _parse_instant(value: str, tz: ZoneInfo, *, field: str) -> tuple[datetime, bool]:
     """The instant and whether it was a bare date."""
     text = value.strip()
+    is_date = len(text) == 10
     try:
-        if len(text) == 10:
-            return _local_midnight(date.fromisoformat(text), tz), True
-        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+        parsed = (
+            date.fromisoformat(text) if is_date else datetime.fromisoformat(text.replace("z", "Z"))
+        )
     except ValueError as exc:
         raise Unprocessable(
             f"`{field}` is neither a date (YYYY-MM-DD) nor an RFC 3339 datetime.",
             errors=[{"loc": ["query", field], "msg": "expected YYYY-MM-DD or RFC 3339"}],
         ) from exc
+    problem = date_problem(parsed)
+    if problem is not None:
+        raise Unprocessable(
+            f"`{field}` is out of range.", errors=[{"loc": ["query", field], "msg": problem}]
+        )
+    if is_date:
+        return _local_midnight(parsed, tz), True
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(UTC), False
