@@ -48,6 +48,7 @@ def token_for(person: Person) -> str:
         role=person.role,
         unit_id=person.unit_id,
         username=person.username,
+        token_version=person.token_version,
     )
 
 

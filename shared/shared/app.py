@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.orm.exc import StaleDataError
 
-from shared import clock
+from shared import audit, clock
 from shared.db import create_read_pool, create_sessionmaker, engine_from_settings
 from shared.errors import install_error_handlers, problem_response
 from shared.guard import RequestGuardMiddleware
@@ -84,6 +84,8 @@ def create_app(
         # exporter when tracing is wanted.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    app.state.service = service
+    audit.install()
     install_error_handlers(app)
 
     @app.exception_handler(StaleDataError)

@@ -1,9 +1,15 @@
 """JWT bearer auth, roles and region/unit scope.
 
 People get a JWT from the registry's ``POST /v1/auth/token``; every service
-verifies it with the shared secret, so no request needs a database round trip
-to know who is calling. Services call each other with the static service token
-(``CW_SERVICE_TOKEN``) and name the region they act for in ``X-Region-Id``.
+verifies it with the shared secret. A token carries its person's
+``token_version``: deactivating a person, changing their role or unit, or
+resetting their password bumps the version, and every service refuses older
+tokens once its short cache of versions (``TOKEN_VERSION_TTL_SECONDS``) has
+moved on — within a few seconds, at one indexed read per person per interval.
+
+Services call each other with the static service token (``CW_SERVICE_TOKEN``)
+and name the region they act for in ``X-Region-Id``; that token opens only
+``/v1/internal/`` endpoints.
 """
 
 from __future__ import annotations
@@ -13,21 +19,51 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import anyio
+import anyio.to_thread
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pwdlib import PasswordHash
+from sqlalchemy import text
 
+from shared.audit import Actor, actor_var
 from shared.errors import Forbidden, Unauthorized
 
 Role = Literal["admin", "inspector", "unit", "leader", "service"]
 PERSON_ROLES = ("admin", "inspector", "unit", "leader")
 REGION_HEADER = "X-Region-Id"
 JWT_ALGORITHM = "HS256"
+INTERNAL_PREFIX = "/v1/internal/"
+TOKEN_VERSION_TTL_SECONDS = 2.0
 
 password_hash = PasswordHash.recommended()  # argon2id
+
+# argon2 is slow on purpose (about 0.1-0.3 s of CPU on several lanes). It runs in
+# worker threads, at most this many at once: unbounded, 16 sign-ins starve the
+# event loop's thread of CPU and /healthz waits for seconds; two at a time keep it
+# answering in tens of milliseconds while the sign-ins take as long in total.
+PASSWORD_HASHING_THREADS = 2
+_hashing_limiter: anyio.CapacityLimiter | None = None
+
+
+async def _in_hashing_thread(function: Any, *args: str) -> Any:
+    global _hashing_limiter
+    if _hashing_limiter is None:
+        _hashing_limiter = anyio.CapacityLimiter(PASSWORD_HASHING_THREADS)
+    return await anyio.to_thread.run_sync(function, *args, limiter=_hashing_limiter)
+
+
+async def hash_password(password: str) -> str:
+    """The argon2id hash of a password, computed off the event loop."""
+    return await _in_hashing_thread(password_hash.hash, password)
+
+
+async def verify_password(password: str, hashed: str) -> bool:
+    """Whether the password matches the hash, checked off the event loop."""
+    return await _in_hashing_thread(password_hash.verify, password, hashed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +75,7 @@ class Principal:
     role: Role
     unit_id: uuid.UUID | None = None
     username: str | None = None
+    token_version: int = 1
 
     @property
     def person_id(self) -> uuid.UUID | None:
@@ -54,6 +91,7 @@ def issue_token(
     role: str,
     unit_id: uuid.UUID | None,
     username: str,
+    token_version: int = 1,
 ) -> str:
     now = datetime.now(UTC)
     claims = {
@@ -62,6 +100,7 @@ def issue_token(
         "role": role,
         "uid": str(unit_id) if unit_id else None,
         "usr": username,
+        "ver": token_version,
         "iat": now,
         "exp": now + timedelta(seconds=ttl_seconds),
         "iss": "chuangwei",
@@ -108,6 +147,7 @@ def _verify(token: str, secret: str) -> tuple[Principal, float]:
             role=claims["role"],
             unit_id=uuid.UUID(claims["uid"]) if claims.get("uid") else None,
             username=claims.get("usr"),
+            token_version=int(claims.get("ver", 1)),
         )
         return principal, float(claims["exp"])
     except jwt.ExpiredSignatureError as exc:
@@ -126,18 +166,61 @@ async def current_principal(
     """Authenticate the caller from ``Authorization: Bearer …``."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
-    settings = request.app.state.settings
+    app = request.app
+    settings = app.state.settings
     token = credentials.credentials
     if hmac.compare_digest(token.encode(), settings.service_token.encode()):
+        if not request.url.path.startswith(INTERNAL_PREFIX):
+            raise Forbidden(f"The service token opens only {INTERNAL_PREFIX} endpoints.")
         region = request.headers.get(REGION_HEADER)
         try:
             region_id = uuid.UUID(region or "")
         except ValueError as exc:
             raise Unauthorized(f"Service calls must name the region in {REGION_HEADER}.") from exc
+        actor_var.set(Actor(None, "service", app.state.service))
         return Principal(subject_id=None, region_id=region_id, role="service")
     principal = decode_token(token, settings.jwt_secret)
+    if await _current_token_version(app, principal) != principal.token_version:
+        raise Unauthorized("The token is no longer valid (the account changed); sign in again.")
+    actor_var.set(Actor(principal.subject_id, principal.role, app.state.service))
     request.state.principal = principal
     return principal
+
+
+# person id -> (token_version, or 0 for an inactive or missing person; when to ask again)
+_TOKEN_VERSIONS: dict[uuid.UUID, tuple[int, float]] = {}
+_TOKEN_VERSIONS_MAX = 65536
+
+
+async def _current_token_version(app: Any, principal: Principal) -> int:
+    """The person's token version now (0 when inactive), cached for a couple of seconds."""
+    person_id = principal.subject_id
+    assert person_id is not None
+    now = time.monotonic()
+    hit = _TOKEN_VERSIONS.get(person_id)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    async with app.state.engine.connect() as connection:
+        row = (
+            await connection.execute(
+                _TOKEN_VERSION_SQL, {"region_id": principal.region_id, "id": person_id}
+            )
+        ).first()
+    version = row.token_version if row is not None and row.active else 0
+    if len(_TOKEN_VERSIONS) >= _TOKEN_VERSIONS_MAX:
+        _TOKEN_VERSIONS.clear()
+    _TOKEN_VERSIONS[person_id] = (version, now + TOKEN_VERSION_TTL_SECONDS)
+    return version
+
+
+def forget_token_version(person_id: uuid.UUID) -> None:
+    """Drop a cached version (the registry calls it when it bumps one: immediate locally)."""
+    _TOKEN_VERSIONS.pop(person_id, None)
+
+
+_TOKEN_VERSION_SQL = text(
+    "SELECT token_version, active FROM people WHERE region_id = :region_id AND id = :id"
+)
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

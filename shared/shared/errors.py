@@ -102,6 +102,14 @@ class Unprocessable(AppError):
     status, slug = 422, "validation-error"
 
 
+class TooManyRequests(AppError):
+    status, slug = 429, "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **kw: Any) -> None:
+        kw.setdefault("headers", {"Retry-After": str(retry_after)})
+        super().__init__(detail, **kw)
+
+
 class ServiceUnavailable(AppError):
     status, slug = 503, "service-unavailable"
 

@@ -6,8 +6,8 @@ chunked body is counted as it streams), and a control character in the path or
 query string is a 422 before any route runs (shared.inputs explains the rule).
 
 Limits: JSON (and any other) bodies 2 MB, a ``…/batch`` endpoint 10 MB;
-uploads (multipart) 64 MB here and, more tightly, by the endpoint that knows
-what it stores (photos, archive files, imports).
+uploads (multipart, image or octet-stream bodies) 64 MB here and, more tightly,
+by the endpoint that knows what it stores (photos, archive files, imports).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.audit import actor_var
 from shared.errors import PROBLEM_JSON, problem
 from shared.inputs import text_problem
 
@@ -37,9 +38,12 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, _too_large_detail(limit))
 
 
+UPLOAD_TYPES = ("multipart/", "image/", "application/octet-stream")
+
+
 def body_limit(path: str, content_type: str) -> int:
     """The most bytes this request's body may have."""
-    if content_type.startswith("multipart/"):
+    if content_type.startswith(UPLOAD_TYPES):
         return UPLOAD_LIMIT
     return BATCH_LIMIT if path.endswith("/batch") else JSON_LIMIT
 
@@ -88,12 +92,15 @@ class RequestGuardMiddleware:
                 started = True
             await send(message)
 
+        actor = actor_var.set(None)  # set by authentication; never outlives the request
         try:
             await self.app(scope, counted_receive, watched_send)
         except BodyTooLarge:
             if started:
                 raise
             await _too_large(scope, send, limit)
+        finally:
+            actor_var.reset(actor)
 
 
 def _too_large_detail(limit: int) -> str:

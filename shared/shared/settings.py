@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 DEV_SERVICE_TOKEN = "dev-only-service-token-change-me"
 DEV_BOOTSTRAP_ADMIN = "admin:admin-dev-password"
+MIN_SECRET_LENGTH = 32  # both secrets are bearer credentials: too short is guessable
 
 
 class CommonSettings(BaseSettings):
@@ -77,9 +78,9 @@ class CommonSettings(BaseSettings):
         if self.env != "production":
             return self
         weak = []
-        if self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32:
+        if self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < MIN_SECRET_LENGTH:
             weak.append("CW_JWT_SECRET")
-        if self.service_token == DEV_SERVICE_TOKEN:
+        if self.service_token == DEV_SERVICE_TOKEN or len(self.service_token) < MIN_SECRET_LENGTH:
             weak.append("CW_SERVICE_TOKEN")
         if self.bootstrap_admin == DEV_BOOTSTRAP_ADMIN:
             weak.append("CW_BOOTSTRAP_ADMIN")

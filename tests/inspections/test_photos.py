@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from datetime import UTC, datetime
 
@@ -11,10 +12,21 @@ from sqlalchemy import func, select
 from inspections.photos.service import link_photos, missing_photos
 from inspections.photos.storage import LocalBlobStore
 from shared.models import Case, Photo, PhotoLink
-from tests.factories import auth, jpeg_bytes, make_world, png_bytes, upload_photo
+from tests.factories import auth, jpeg_bytes, make_world, png_bytes, report_case, upload_photo
 
 HEIC_HEAD = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
 WEBP_HEAD = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
+
+
+def encoded(image_format: str, size: tuple[int, int] = (40, 30)) -> bytes:
+    """A real image in ``image_format`` (HEIF through pillow-heif)."""
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", size, color=(200, 30, 30)).save(out, image_format)
+    return out.getvalue()
 
 
 async def _count_photos(db, region_id) -> int:
@@ -70,15 +82,53 @@ async def test_the_type_comes_from_the_bytes_not_the_header(inspections, db):
     assert got.headers["content-type"] == "image/png"
 
 
-async def test_heic_and_webp_are_accepted(inspections, db):
+async def test_heic_and_webp_are_decoded_and_accepted(inspections, db):
     world = await make_world(db)
-    for data, mime in ((HEIC_HEAD, "image/heic"), (WEBP_HEAD, "image/webp")):
+    for data, mime in ((encoded("HEIF"), "image/heic"), (encoded("WEBP"), "image/webp")):
         response = await inspections.put(
             f"/v1/photos/{uuid.uuid4()}", content=data, headers=auth(world.inspector)
         )
         assert response.status_code == 201, response.text
         assert response.json()["content_type"] == mime
         assert response.json()["taken_at"] is None
+
+
+async def test_an_image_header_before_garbage_is_415_and_nothing_is_stored(inspections, db):
+    world = await make_world(db)
+    jpeg = jpeg_bytes(seed=11)
+    for data in (
+        jpeg[:200] + b"\x00garbage" * 500,  # a JPEG header, then no picture
+        png_bytes(seed=12)[:50],  # a PNG cut off inside its pixel data
+        HEIC_HEAD,  # the brand of a HEIC file and nothing else
+        WEBP_HEAD,
+    ):
+        response = await inspections.put(
+            f"/v1/photos/{uuid.uuid4()}", content=data, headers=auth(world.inspector)
+        )
+        assert response.status_code == 415, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert await _count_photos(db, world.region.id) == 0
+
+
+async def test_size_thumb_is_a_jpeg_at_most_320_px(inspections, db):
+    from PIL import Image
+
+    world = await make_world(db)
+    for data, thumb_size in (
+        (encoded("PNG", (1200, 800)), (320, 213)),
+        (encoded("HEIF", (500, 900)), (178, 320)),
+    ):
+        photo_id = await upload_photo(inspections, world.inspector, data)
+        full = await inspections.get(f"/v1/photos/{photo_id}", headers=auth(world.admin))
+        assert full.content == data
+        thumb = await inspections.get(
+            f"/v1/photos/{photo_id}?size=thumb", headers=auth(world.admin)
+        )
+        assert thumb.status_code == 200
+        assert thumb.headers["content-type"] == "image/jpeg"
+        with Image.open(io.BytesIO(thumb.content)) as image:
+            assert (image.format, image.size) == ("JPEG", thumb_size)
+        assert thumb.headers["etag"] != full.headers["etag"]
 
 
 async def test_a_non_image_is_415_and_nothing_is_stored(inspections, db):
@@ -245,3 +295,30 @@ async def test_local_blob_store_is_content_addressed(tmp_path):
     assert await store.get(digest) == data
     assert store.path_for(digest).parent.parent.parent == tmp_path
     assert not await store.exists("0" * 64)
+
+
+async def test_a_unit_may_not_cite_another_units_photo(inspections, db):
+    """Citing a photo id in `rectify` would link it to the unit's case and open it to the
+    unit: only photos the caller uploaded or may already see can be cited."""
+    world = await make_world(db)
+    case = await report_case(
+        inspections, world.inspector, sample_point_id=str(world.point.id), source="woodpecker"
+    )
+    assert case["unit_id"] == str(world.unit.id) and case["status"] == "assigned"
+    foreign = await upload_photo(inspections, world.other_unit_user)
+
+    rectify = {"action": "rectify", "note": "已整改", "photo_ids": [str(foreign)]}
+    response = await inspections.post(
+        f"/v1/cases/{case['id']}/actions", json=rectify, headers=auth(world.unit_user)
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["body", "photo_ids", "0"]
+    still_hidden = await inspections.get(f"/v1/photos/{foreign}", headers=auth(world.unit_user))
+    assert still_hidden.status_code == 404
+
+    own = await upload_photo(inspections, world.unit_user)
+    rectify["photo_ids"] = [str(own)]
+    response = await inspections.post(
+        f"/v1/cases/{case['id']}/actions", json=rectify, headers=auth(world.unit_user)
+    )
+    assert response.status_code == 200, response.text

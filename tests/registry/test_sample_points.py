@@ -406,14 +406,15 @@ async def test_default_list_is_paged_by_code_without_gaps(registry, db):
     assert over.status_code == 422
 
 
-async def test_service_callers_read_points_of_the_named_region(registry, db):
+async def test_service_callers_read_points_only_internally_and_in_the_named_region(registry, db):
     world = await make_world(db)
-    response = await registry.get(
+    public = await registry.get(
         f"/v1/sample-points/{world.point.id}", headers=service_headers(world.region.id)
     )
+    assert public.status_code == 403  # the service token opens /v1/internal/ only
+    internal = f"/v1/internal/sample-points/{world.point.id}/context"
+    response = await registry.get(internal, headers=service_headers(world.region.id))
     assert response.status_code == 200
     other = await make_region(db)
-    response = await registry.get(
-        f"/v1/sample-points/{world.point.id}", headers=service_headers(other.id)
-    )
+    response = await registry.get(internal, headers=service_headers(other.id))
     assert response.status_code == 404

@@ -79,8 +79,11 @@ async def test_every_role_in_the_region_reads_and_anonymous_is_401(registry, wor
         auth(world.inspector),
         auth(world.leader),
         auth(world.unit_user),
-        service_headers(world.region.id),
     ):
         response = await registry.get(path, headers=headers)
         assert response.status_code == 200, (path, response.text)
         assert "items" in response.json()
+    # The service token opens /v1/internal/ only, whatever region it names.
+    service = await registry.get(path, headers=service_headers(world.region.id))
+    assert service.status_code == 403, (path, service.text)
+    assert "/v1/internal/" in service.json()["detail"]

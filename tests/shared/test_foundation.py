@@ -152,11 +152,11 @@ async def test_service_calls_carry_the_request_id_region_and_service_token(regis
     client._client.event_hooks["request"] = [remember]
     token = request_id_var.set("req-from-the-phone")
     try:
-        answer = await client.get_json("/v1/deadline-policies", region_id=region.id)
+        answer = await client.get_json("/v1/internal/deadline-context", region_id=region.id)
     finally:
         request_id_var.reset(token)
         await client.aclose()
-    assert {item["severity"] for item in answer["items"]} == {"urgent", "normal", "complex"}
+    assert answer["region"]["id"] == str(region.id)
     assert seen[0].headers["X-Request-ID"] == "req-from-the-phone"
     assert seen[0].headers["X-Region-Id"] == str(region.id)
 

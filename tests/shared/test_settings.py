@@ -9,7 +9,7 @@ from shared.settings import CommonSettings
 
 STRONG = {
     "CW_JWT_SECRET": "s" * 48,
-    "CW_SERVICE_TOKEN": "a-real-service-token-0123456789",
+    "CW_SERVICE_TOKEN": "a-real-service-token-0123456789-abcdef",
     "CW_BOOTSTRAP_ADMIN": "root:a-long-real-password",
     "DATABASE_URL": "postgresql://cw:pw@db:5432/cw",
 }
@@ -39,6 +39,16 @@ def test_production_refuses_a_short_jwt_secret(monkeypatch):
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("CW_JWT_SECRET", "short")
     with pytest.raises(ValidationError, match="CW_JWT_SECRET"):
+        CommonSettings()
+
+
+@pytest.mark.parametrize("short", ["x", "s" * 31])
+def test_production_refuses_a_short_service_token(monkeypatch, short):
+    monkeypatch.setenv("CW_ENV", "production")
+    for key, value in STRONG.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("CW_SERVICE_TOKEN", short)
+    with pytest.raises(ValidationError, match="CW_SERVICE_TOKEN"):
         CommonSettings()
 
 

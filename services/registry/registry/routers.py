@@ -16,6 +16,11 @@ from registry.point_types.router import router as point_types_router
 from registry.sample_points.router import router as sample_points_router
 from registry.standards.router import router as standards_router
 from registry.units.router import router as units_router
+from shared.audit import AUDITED_TABLES
+from shared.audit_api import audit_router
+
+# Everything audited except the report settings, which the reporting service serves.
+REGISTRY_RECORDS = AUDITED_TABLES - {"report_settings"}
 
 ROUTERS: list[APIRouter] = [
     divisions_router,
@@ -29,5 +34,6 @@ ROUTERS: list[APIRouter] = [
     calendar_router,
     deadline_policies_router,
     archive_router,
+    audit_router("/v1/audit", record_types=REGISTRY_RECORDS, tag="audit"),
     internal_router,
 ]

@@ -8,10 +8,14 @@ from reporting.accountability.router import router as accountability_router
 from reporting.bulletin.router import router as bulletin_router
 from reporting.report_settings.router import router as report_settings_router
 from reporting.reports.router import router as reports_router
+from shared.audit_api import audit_router
 
 ROUTERS: list[APIRouter] = [
     reports_router,
     bulletin_router,
     accountability_router,
     report_settings_router,
+    audit_router(
+        "/v1/reports/audit", record_types=frozenset({"report_settings"}), tag="report settings"
+    ),
 ]

@@ -1,5 +1,6 @@
 """All ORM models, under one metadata that ``migrations/env.py`` imports."""
 
+from shared.models.audit import AuditEvent
 from shared.models.base import Base
 from shared.models.inspections import (
     Case,
@@ -38,6 +39,7 @@ __all__ = [
     "AccountabilityRun",
     "ArchiveFile",
     "ArchiveItem",
+    "AuditEvent",
     "Base",
     "BlacklistEntry",
     "CalendarDay",

@@ -49,6 +49,8 @@ class Timestamps:
     updated_at: Mapped[datetime] = mapped_column(
         server_default=func.now(), onupdate=func.now(), index=False
     )
+    # The person who made the last change; set by shared.audit at flush time.
+    updated_by: Mapped[uuid.UUID | None] = mapped_column()
 
 
 class Versioned:

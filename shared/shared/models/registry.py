@@ -135,6 +135,9 @@ class Person(RegionScoped, UUIDId, Versioned, Timestamps, Base):
     role: Mapped[str] = mapped_column(String(16))
     unit_id: Mapped[uuid.UUID | None] = mapped_column()
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on deactivation, a role or unit change and a password reset: tokens
+    # that carry an older version are refused (shared.auth).
+    token_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Chief(RegionScoped, UUIDId, Versioned, Timestamps, Base):

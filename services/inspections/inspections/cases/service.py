@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inspections.cases import repository
 from inspections.cases.context import RegistryLookup
 from inspections.cases.schemas import CaseAction, CaseCreate, CaseRead
-from inspections.photos.service import link_photos, missing_photos
+from inspections.photos.service import link_photos, unseen_photos
 from shared import clock
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, Unprocessable
@@ -287,17 +287,20 @@ def body_hash(body: RequestModel) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-async def _missing_photo_errors(
-    session: AsyncSession, region_id: uuid.UUID, photo_ids: list[uuid.UUID], loc: list[str]
+async def _unseen_photo_errors(
+    session: AsyncSession, principal: Principal, photo_ids: list[uuid.UUID], loc: list[str]
 ) -> list[dict[str, Any]]:
-    missing = set(await missing_photos(session, region_id=region_id, photo_ids=photo_ids))
+    """A case may cite only photos its author uploaded or may already see (no borrowing
+    another unit's evidence by its id)."""
+    unseen = set(await unseen_photos(session, principal=principal, photo_ids=photo_ids))
     return [
         {
             "loc": [*loc, str(i)],
-            "msg": f"photo {photo_id} was never uploaded (PUT /v1/photos/{{id}})",
+            "msg": f"photo {photo_id} was never uploaded (PUT /v1/photos/{{id}}) or is not "
+            "yours to cite",
         }
         for i, photo_id in enumerate(photo_ids)
-        if photo_id in missing
+        if photo_id in unseen
     ]
 
 
@@ -321,7 +324,7 @@ async def create_case(
         )
 
     now = utcnow()
-    errors = await _missing_photo_errors(session, region_id, body.photo_ids, ["body", "photo_ids"])
+    errors = await _unseen_photo_errors(session, principal, body.photo_ids, ["body", "photo_ids"])
     if body.reported_at is not None and body.reported_at > now + CLOCK_SKEW:
         errors.append({"loc": ["body", "reported_at"], "msg": "is in the future"})
     if body.category_id and not await repository.category_exists(
@@ -479,7 +482,7 @@ async def apply_action(
             errors.append({"loc": ["body", field], "msg": f"not used by {action}"})
     if action in NOTE_REQUIRED and not body.note:
         errors.append({"loc": ["body", "note"], "msg": f"{action} requires a note"})
-    errors += await _missing_photo_errors(session, region_id, body.photo_ids, ["body", "photo_ids"])
+    errors += await _unseen_photo_errors(session, principal, body.photo_ids, ["body", "photo_ids"])
     if action == "rectify" and not body.photo_ids:
         errors.append(
             {"loc": ["body", "photo_ids"], "msg": "rectify requires at least one after-photo"}

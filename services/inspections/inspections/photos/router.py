@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from inspections.photos import service
 from inspections.photos.dependencies import BlobStoreDep
@@ -30,7 +31,10 @@ Reader = Annotated[
         200: {"description": "The same bytes were already uploaded under this id."},
         409: {"description": "Other bytes were already uploaded under this id."},
         413: {"description": "Larger than 15 MB."},
-        415: {"description": "Not a JPEG, PNG, HEIC/HEIF or WebP image (sniffed from the bytes)."},
+        415: {
+            "description": "Not a JPEG, PNG, HEIC/HEIF or WebP image (sniffed from the bytes) "
+            "that decodes in full."
+        },
     },
     openapi_extra={
         "requestBody": {
@@ -75,19 +79,30 @@ async def upload_photo(
     responses={200: {"content": {mime: {} for mime in service.ALLOWED_TYPES}}},
 )
 async def get_photo(
-    photo_id: uuid.UUID, session: SessionDep, principal: Reader, store: BlobStoreDep
+    photo_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    store: BlobStoreDep,
+    size: Annotated[
+        Literal["full", "thumb"],
+        Query(description="`thumb`: a JPEG at most 320 px on its long side."),
+    ] = "full",
 ) -> Response:
-    """The photo's bytes with their content type, for the uploader, the region's admins, leaders and inspectors, and a unit's users when the photo belongs to one of the unit's cases or their events (404 for anyone else)."""
+    """The photo's bytes with their content type (or, with `?size=thumb`, a JPEG at most 320 px on its long side), for the uploader, the region's admins, leaders and inspectors, and a unit's users when the photo belongs to one of the unit's cases or their events (404 for anyone else)."""
     photo = await service.readable_photo(session, principal=principal, photo_id=photo_id)
     try:
         data = await store.get(photo.sha256)
     except FileNotFoundError as exc:
         raise NotFound("The photo's bytes are missing from storage.") from exc
+    media_type, etag = photo.content_type, photo.sha256
+    if size == "thumb":
+        data = await asyncio.to_thread(service.thumbnail, data)
+        media_type, etag = "image/jpeg", f"{photo.sha256}-thumb"
     return Response(
         content=data,
-        media_type=photo.content_type,
+        media_type=media_type,
         headers={
-            "ETag": f'"{photo.sha256}"',
+            "ETag": f'"{etag}"',
             "Cache-Control": "private, max-age=31536000, immutable",
         },
     )

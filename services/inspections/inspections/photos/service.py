@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterable
@@ -19,6 +20,8 @@ from typing import IO, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import filetype
+import pillow_heif
+from PIL import Image, ImageOps
 from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +33,8 @@ from shared.models import Case, CaseEvent, PhotoLink, Region
 from shared.models.inspections import Photo
 
 OwnerKind = Literal["inspection", "case", "case_event"]
+
+pillow_heif.register_heif_opener()  # HEIC/HEIF (iPhones) decode through Pillow
 
 
 async def link_photos(
@@ -75,6 +80,26 @@ async def missing_photos(
         )
     )
     return [photo_id for photo_id in ids if photo_id not in found]
+
+
+async def unseen_photos(
+    session: AsyncSession, *, principal: Principal, photo_ids: Iterable[uuid.UUID]
+) -> list[uuid.UUID]:
+    """The ids among ``photo_ids`` the caller may not cite: never uploaded in the region, or
+    not readable by the caller (see :func:`readable_photo`) — both answered alike, so citing
+    reveals no more than reading would."""
+    ids = list(dict.fromkeys(photo_ids))
+    missing = await missing_photos(session, region_id=principal.region_id, photo_ids=ids)
+    if principal.role in READ_ALL_ROLES:
+        return missing
+    unseen = list(missing)
+    for photo_id in ids:
+        if photo_id in missing:
+            continue
+        photo = await _get_photo(session, principal.region_id, photo_id)
+        if photo is None or not await _may_read(session, principal, photo):
+            unseen.append(photo_id)
+    return [photo_id for photo_id in ids if photo_id in unseen]
 
 
 # --- upload ------------------------------------------------------------------
@@ -149,24 +174,54 @@ _OFFSET_TIME_ORIGINAL = 36881
 _DATETIME = 306
 
 
-def read_taken_at(source: IO[bytes], timezone: str) -> datetime | None:
-    """EXIF DateTimeOriginal as an aware time; a time without offset is read in ``timezone``.
+_PILLOW_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+_HEIF_FORMATS = ("HEIF", "HEIC")
+THUMB_PIXELS = 320
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
 
-    Unreadable or missing EXIF (HEIC without a decoder, PNG, stripped files) is ``None``.
+
+class NotAnImage(Exception):
+    """The bytes do not decode as an image of their sniffed type."""
+
+
+def decode_photo(source: IO[bytes], content_type: str, timezone: str) -> datetime | None:
+    """Decode every pixel (a JPEG header before garbage is not a photo) and return the EXIF
+    time; :class:`NotAnImage` when the bytes do not decode as ``content_type``.
+
+    Pillow decodes JPEG, PNG and WebP, pillow-heif HEIC/HEIF; Pillow's pixel limit
+    refuses decompression bombs.
     """
-    from PIL import Image, UnidentifiedImageError
-
     source.seek(0)
     try:
         with Image.open(source) as image:
+            decoded_as = image.format or ""
+            image.load()
             exif = image.getexif()
-            sub = exif.get_ifd(_EXIF_IFD)
-            raw = sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
-            offset = sub.get(_OFFSET_TIME_ORIGINAL)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        return None
+    except _DECODE_ERRORS as exc:
+        raise NotAnImage(str(exc)) from exc
     finally:
         source.seek(0)
+    heif = decoded_as in _HEIF_FORMATS and content_type in ("image/heic", "image/heif")
+    if not heif and _PILLOW_FORMATS.get(decoded_as) != content_type:
+        raise NotAnImage(f"decoded as {decoded_as or 'nothing'}, not {content_type}")
+    return _taken_at(exif, timezone)
+
+
+def thumbnail(data: bytes) -> bytes:
+    """A JPEG at most THUMB_PIXELS on its long side, turned upright by its EXIF orientation."""
+    with Image.open(io.BytesIO(data)) as image:
+        upright = ImageOps.exif_transpose(image)
+        upright.thumbnail((THUMB_PIXELS, THUMB_PIXELS))
+        out = io.BytesIO()
+        upright.convert("RGB").save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _taken_at(exif: Image.Exif, timezone: str) -> datetime | None:
+    """EXIF DateTimeOriginal as an aware time; a time without offset is read in ``timezone``."""
+    sub = exif.get_ifd(_EXIF_IFD)
+    raw = sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+    offset = sub.get(_OFFSET_TIME_ORIGINAL)
     if not isinstance(raw, str):
         return None
     try:
@@ -211,7 +266,13 @@ async def store_photo(
             extra={"accepted": list(ALLOWED_TYPES)},
         )
     timezone = await region_timezone(session, principal.region_id)
-    taken_at = await asyncio.to_thread(read_taken_at, upload.file, timezone)
+    try:
+        taken_at = await asyncio.to_thread(decode_photo, upload.file, content_type, timezone)
+    except NotAnImage as exc:
+        raise UnsupportedMediaType(
+            f"The bytes look like {content_type} but do not decode as an image.",
+            extra={"accepted": list(ALLOWED_TYPES)},
+        ) from exc
     # Bytes first, row second: a row never points at bytes that are not stored.
     await store.put(upload.sha256, upload.file, upload.size)
     inserted = await session.scalar(
@@ -264,14 +325,17 @@ async def readable_photo(
     """The photo if the caller may see a record that uses it; 404 otherwise (never 403,
     which would confirm the id exists)."""
     photo = await _get_photo(session, principal.region_id, photo_id)
-    if photo is None:
+    if photo is None or not await _may_read(session, principal, photo):
         raise NotFound("No such photo.")
+    return photo
+
+
+async def _may_read(session: AsyncSession, principal: Principal, photo: Photo) -> bool:
     if principal.role in READ_ALL_ROLES or photo.uploaded_by == principal.subject_id:
-        return photo
+        return True
     if principal.role == "unit" and principal.unit_id is not None:
-        if await _linked_to_unit_case(session, principal.region_id, photo_id, principal.unit_id):
-            return photo
-    raise NotFound("No such photo.")
+        return await _linked_to_unit_case(session, principal.region_id, photo.id, principal.unit_id)
+    return False
 
 
 async def _linked_to_unit_case(

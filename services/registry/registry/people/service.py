@@ -8,10 +8,9 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.concurrency import run_in_threadpool
 
 from registry.people.schemas import PersonCreate
-from shared.auth import Principal, password_hash
+from shared.auth import Principal, forget_token_version, hash_password, verify_password
 from shared.errors import Conflict, Unprocessable
 from shared.listing import keyset_page
 from shared.models import Person, Unit
@@ -64,9 +63,10 @@ def _require_unit_for_unit_role(role: str, unit_id: uuid.UUID | None) -> None:
         )
 
 
-async def hash_password(password: str) -> str:
-    """argon2 is deliberately slow; keep it off the event loop."""
-    return await run_in_threadpool(password_hash.hash, password)
+def _revoke_tokens(person: Person) -> None:
+    """Every token issued so far stops working (in every service within seconds)."""
+    person.token_version += 1
+    forget_token_version(person.id)
 
 
 async def create_person(
@@ -106,6 +106,11 @@ async def update_person(
     _require_unit_for_unit_role(role, unit_id)
     if "unit_id" in changes and unit_id is not None and unit_id != person.unit_id:
         await _check_unit(session, person.region_id, unit_id)
+    if any(
+        field in changes and changes[field] != getattr(person, field)
+        for field in ("active", "role", "unit_id")
+    ):
+        _revoke_tokens(person)
     for field, value in changes.items():
         setattr(person, field, value)
     await session.flush()
@@ -122,8 +127,8 @@ async def set_password(
     principal: Principal,
 ) -> None:
     if person.id == principal.person_id:
-        ok = current_password is not None and await run_in_threadpool(
-            password_hash.verify, current_password, person.password_hash
+        ok = current_password is not None and await verify_password(
+            current_password, person.password_hash
         )
         if not ok:
             raise Unprocessable(
@@ -131,4 +136,5 @@ async def set_password(
                 errors=[{"loc": ["body", "current_password"], "msg": "missing or wrong"}],
             )
     person.password_hash = await hash_password(password)
+    _revoke_tokens(person)
     await session.flush()
