@@ -20,6 +20,7 @@ from shared.errors import install_error_handlers, problem_response
 from shared.guard import RequestGuardMiddleware
 from shared.health import router as health_router
 from shared.observability import configure_logging, install_observability
+from shared.openapi import HEALTH_TAG, install_openapi
 from shared.settings import CommonSettings
 
 Hook = Callable[[FastAPI], Awaitable[None]]
@@ -36,8 +37,13 @@ def create_app(
     on_shutdown: Hook | None = None,
     openapi_tags: list[dict] | None = None,
     read_pool_size: int = 0,
+    sign_in_url: str | None = None,
 ) -> FastAPI:
-    """Build a service's app; ``read_pool_size > 0`` adds ``app.state.read_pool`` (ReadConnectionDep)."""
+    """Build a service's app; ``read_pool_size > 0`` adds ``app.state.read_pool`` (ReadConnectionDep).
+
+    ``openapi_tags`` describe the service's route groups; ``sign_in_url`` is where Swagger
+    signs in (default: the registry's ``/v1/auth/token`` at ``CW_REGISTRY_URL``).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -78,7 +84,7 @@ def create_app(
         description=description,
         version="0.1.0",
         lifespan=lifespan,
-        openapi_tags=openapi_tags,
+        openapi_tags=[*(openapi_tags or []), HEALTH_TAG],
         # Metrics are Prometheus (/metrics); FastAPI's built-in OpenTelemetry would
         # look up providers on every request for nothing. Turn it on here with an
         # exporter when tracing is wanted.
@@ -87,6 +93,7 @@ def create_app(
     app.state.service = service
     audit.install()
     install_error_handlers(app)
+    install_openapi(app, token_url=sign_in_url)
 
     @app.exception_handler(StaleDataError)
     async def _stale(request, exc):  # a concurrent writer bumped the version first

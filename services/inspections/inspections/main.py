@@ -77,6 +77,19 @@ async def on_shutdown(app: FastAPI) -> None:
         await client.aclose()
 
 
+TAGS = [
+    {
+        "name": "photos",
+        "description": "Photos uploaded by client id, decoded, read back or as thumbnails.",
+    },
+    {
+        "name": "inspections",
+        "description": "Woodpecker visits from the phone: scored, idempotent, never lost.",
+    },
+    {"name": "cases", "description": "Rectification cases and their workflow, list and import."},
+]
+
+
 def build_app() -> FastAPI:
     """A new inspections app (tests start a second one on a database they can stop)."""
     return create_app(
@@ -93,6 +106,7 @@ def build_app() -> FastAPI:
         routers=ROUTERS,
         on_startup=on_startup,
         on_shutdown=on_shutdown,
+        openapi_tags=TAGS,
     )
 
 

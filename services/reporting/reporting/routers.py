@@ -15,7 +15,5 @@ ROUTERS: list[APIRouter] = [
     bulletin_router,
     accountability_router,
     report_settings_router,
-    audit_router(
-        "/v1/reports/audit", record_types=frozenset({"report_settings"}), tag="report settings"
-    ),
+    audit_router("/v1/reports/audit", record_types=frozenset({"report_settings"}), tag="reports"),
 ]

@@ -104,7 +104,12 @@ async def list_cases(
     return Page(items=[service.case_read(c, now) for c in rows], next_cursor=next_cursor)
 
 
-@router.post("", response_model=CaseRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=CaseRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "The same id and body again: the stored case."}},
+)
 async def create_case(
     body: CaseCreate,
     principal: CaseReporter,

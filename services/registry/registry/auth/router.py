@@ -32,7 +32,10 @@ def throttle_of(request: Request) -> SignInThrottle:
 @router.post(
     "/token",
     response_model=TokenRead,
-    responses={429: {"description": "Too many failed sign-ins for this username or address."}},
+    responses={
+        401: {"description": "Wrong username or password (or the account is inactive)."},
+        429: {"description": "Too many failed sign-ins for this username or address."},
+    },
 )
 async def issue_access_token(
     request: Request,

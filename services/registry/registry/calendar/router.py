@@ -7,6 +7,8 @@ a `holiday` is allowed and changes nothing.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Path, Query, status
 
 from registry.calendar import service
@@ -55,7 +57,7 @@ async def put_calendar_day(
     principal: AdminUser,
     body: CalendarDayWrite,
     session: SessionDep,
-    day_date: Day = DayPath,
+    day_date: Annotated[Day, DayPath],
 ) -> CalendarDayRead:
     """Set one date as `holiday` or `workday` (admin; replaces what was listed); a `workday` must be a Saturday or Sunday (422)."""
     row = await service.put_day(
@@ -66,7 +68,7 @@ async def put_calendar_day(
 
 @router.delete("/{day_date}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_calendar_day(
-    principal: AdminUser, session: SessionDep, day_date: Day = DayPath
+    principal: AdminUser, session: SessionDep, day_date: Annotated[Day, DayPath]
 ) -> None:
     """Unlist a date (admin), so it follows the ordinary week again; 404 when it was not listed."""
     await service.delete_day(session, region_id=principal.region_id, day=day_date)

@@ -12,7 +12,7 @@ from registry.internal import service
 from shared.auth import ServiceCaller
 from shared.db import SessionDep
 
-router = APIRouter(prefix="/v1/internal", tags=["internal"])
+router = APIRouter(prefix="/v1/internal", tags=["internal"], include_in_schema=False)
 
 
 def _json(payload: dict) -> Response:

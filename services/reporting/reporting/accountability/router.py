@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from reporting.accountability import service
 from reporting.accountability.schemas import NoticeRead, RunCreate, RunRead, RunResult
 from reporting.reports.access import UnitsReader, region_timezone
-from reporting.reports.export import Column, Format, render
+from reporting.reports.export import EXPORT_RESPONSES, Column, Format, render
 from reporting.reports.period import parse_month
 from shared import clock
 from shared.auth import AdminUser, CurrentUser, Principal, require_roles
@@ -199,6 +199,7 @@ RED_BLACK_COLUMNS = [
 
 @router.get(
     "/v1/reports/red-black-list",
+    responses=EXPORT_RESPONSES,
     tags=["reports"],
     description=(
         "The month's red list (红榜) and black list (黑榜), computed from the units report "

@@ -26,6 +26,16 @@ from shared.spreadsheets import csv_text, xlsx_row
 
 Format = Literal["json", "csv", "xlsx"]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What a report's 200 may be besides JSON (`?format=csv|xlsx`), for its OpenAPI entry.
+EXPORT_RESPONSES: dict[int | str, dict] = {
+    200: {
+        "description": "The report as JSON, or with `?format=csv|xlsx` as a file.",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from reporting.reports.access import (
     Reader,
     UnitsReader,
 )
-from reporting.reports.export import Column, Format, render
+from reporting.reports.export import EXPORT_RESPONSES, Column, Format, render
 from reporting.reports.period import PERIOD_RULES, Period, resolve_period
 from reporting.reports.schemas import UnitsReportRead
 from reporting.reports.sql import DEFINITIONS
@@ -103,6 +103,7 @@ ReportQueryDep = Annotated[ReportQuery, Depends()]
 
 @router.get(
     "/units",
+    responses=EXPORT_RESPONSES,
     response_model=UnitsReportRead,
     summary="Per-unit counters, rates, score, grade and rank",
     description=(
@@ -140,6 +141,7 @@ async def units_report(
 
 @router.get(
     "/coverage",
+    responses=EXPORT_RESPONSES,
     description=(
         "Per active sample point: `inspections` (valid inspections finished in the period), "
         "`last_inspected_at` (latest valid inspection before *as-of* = end of period or now), "
@@ -170,6 +172,7 @@ async def coverage_report(
 
 @router.get(
     "/inspectors",
+    responses=EXPORT_RESPONSES,
     description=(
         "Per patrol member (role inspector; inactive ones only when they have figures): "
         "`inspections` (valid, finished in the period), `cases_reported` (cases they reported "
@@ -204,6 +207,7 @@ async def inspectors_report(
 
 @router.get(
     "/chiefs",
+    responses=EXPORT_RESPONSES,
     description=(
         "Per area (片长), grid (网格长) and road (路长) chief. Patch: for area and grid chiefs "
         "every case whose division (the case's own, else its sample point's) lies in the "
@@ -232,6 +236,7 @@ async def chiefs_report(
 
 @router.get(
     "/overview",
+    responses=EXPORT_RESPONSES,
     description=(
         "Region totals for the period: cases reported / valid / cancelled (reported in the "
         "period), dispatched (distinct cases with a dispatch event in it), closed and closed "
@@ -264,6 +269,7 @@ async def overview_report(
 
 @router.get(
     "/overdue",
+    responses=EXPORT_RESPONSES,
     description=(
         "Cases overdue now (status `assigned`, `due_at` passed), oldest deadline first, with "
         "unit, sample point and `hours_overdue` (one decimal). Without `from`/`to`/`month` "
