@@ -69,6 +69,33 @@ class StoppableDatabase:
             await engine.dispose()
 
 
+async def copy_tenancy(database: StoppableDatabase, region, *people) -> None:
+    """Copy the region row and the given people into ``database``: every database that
+    holds a region's records holds its region, and every service checks a token's
+    version against the people table."""
+    await database.fetchval(
+        "INSERT INTO regions (id, code, name, timezone) VALUES ($1, $2, $3, $4) RETURNING 1",
+        region.id,
+        region.code,
+        region.name,
+        region.timezone,
+    )
+    for person in people:
+        await database.fetchval(
+            "INSERT INTO people (region_id, id, username, password_hash, display_name, role,"
+            " unit_id, active, version, token_version)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, true, 1, $8) RETURNING 1",
+            region.id,
+            person.id,
+            person.username,
+            person.password_hash,
+            person.display_name,
+            person.role,
+            person.unit_id,
+            person.token_version,
+        )
+
+
 async def inspections_app_on(
     database: StoppableDatabase, registry_app: FastAPI, monkeypatch
 ) -> AsyncIterator[FastAPI]:

@@ -38,11 +38,13 @@ def create_app(
     openapi_tags: list[dict] | None = None,
     read_pool_size: int = 0,
     sign_in_url: str | None = None,
+    request_examples: dict[str, dict] | None = None,
 ) -> FastAPI:
     """Build a service's app; ``read_pool_size > 0`` adds ``app.state.read_pool`` (ReadConnectionDep).
 
     ``openapi_tags`` describe the service's route groups; ``sign_in_url`` is where Swagger
-    signs in (default: the registry's ``/v1/auth/token`` at ``CW_REGISTRY_URL``).
+    signs in (default: the registry's ``/v1/auth/token`` at ``CW_REGISTRY_URL``);
+    ``request_examples`` maps request schema names to a valid example body.
     """
 
     @asynccontextmanager
@@ -92,8 +94,11 @@ def create_app(
     )
     app.state.service = service
     audit.install()
+    # Logs are JSON from the start (uvicorn's startup lines included); the lifespan
+    # applies CW_LOG_LEVEL / CW_LOG_JSON once the settings are read.
+    configure_logging(service)
     install_error_handlers(app)
-    install_openapi(app, token_url=sign_in_url)
+    install_openapi(app, token_url=sign_in_url, examples=request_examples)
 
     @app.exception_handler(StaleDataError)
     async def _stale(request, exc):  # a concurrent writer bumped the version first

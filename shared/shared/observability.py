@@ -30,30 +30,67 @@ REQUEST_ID_HEADER = "X-Request-ID"
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
+# Third-party loggers whose lines must come out as ours: uvicorn's and the HTTP client's.
+BRIDGED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "httpcore")
+
+
 def configure_logging(service: str, *, level: str = "INFO", json_logs: bool = True) -> None:
-    processors = [
+    """Every log line is one JSON object naming the service, structlog's and stdlib's alike.
+
+    Standard-library records (uvicorn, httpx, SQLAlchemy …) reach structlog's
+    ``ProcessorFormatter`` on the root handler — the stdlib bridge — and get the same
+    timestamp, level, service and request id as the service's own lines.
+    """
+
+    def add_service(_logger: object, _name: str, event: dict) -> dict:
+        event.setdefault("service", service)
+        return event
+
+    shared_processors = [
         structlog.contextvars.merge_contextvars,
+        add_service,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info,
     ]
     if json_logs:
         # orjson straight to bytes: the access log writes a line per request.
         renderer = structlog.processors.JSONRenderer(serializer=orjson.dumps)
         factory = structlog.BytesLoggerFactory(sys.stderr.buffer)
+        stdlib_renderer = structlog.processors.JSONRenderer(
+            serializer=lambda obj, **_: orjson.dumps(obj, default=str).decode()
+        )
     else:
-        renderer = structlog.dev.ConsoleRenderer()
+        renderer = stdlib_renderer = structlog.dev.ConsoleRenderer()
         factory = structlog.PrintLoggerFactory(sys.stderr)
     structlog.configure(
-        processors=[*processors, renderer],
+        processors=[*shared_processors, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=factory,
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
-    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
-    # uvicorn's own access log duplicates ours.
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared_processors],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                stdlib_renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level.upper())
+    for name in BRIDGED_LOGGERS:
+        bridged = logging.getLogger(name)
+        bridged.handlers = []  # uvicorn installs its own plain-text handlers
+        bridged.propagate = True
+    # uvicorn's own access log duplicates ours; httpx logs every request at INFO.
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
 
 
 class Metrics:

@@ -153,7 +153,24 @@ HEALTH_TAG = {"name": "health", "description": "Liveness, readiness (schema at t
 SIGN_IN_PATH = "/v1/auth/token"
 
 
-def install_openapi(app: FastAPI, *, token_url: str | None) -> None:
+def attach_examples(schema: dict[str, Any], examples: dict[str, dict]) -> None:
+    """Show a valid example for each JSON request body whose schema has one, instead of the
+    one Swagger would make up from the schema (which fills every field, even exclusive ones)."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if media is None:
+                continue
+            name = media.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+            if name in examples:
+                media["examples"] = {"valid": {"summary": "A valid body", "value": examples[name]}}
+
+
+def install_openapi(
+    app: FastAPI, *, token_url: str | None, examples: dict[str, dict] | None = None
+) -> None:
     """Replace ``app.openapi`` with the truthful document (built once, on first use).
 
     ``token_url`` None: the registry's sign-in at ``CW_REGISTRY_URL`` (known once the
@@ -175,6 +192,7 @@ def install_openapi(app: FastAPI, *, token_url: str | None) -> None:
                 tags=app.openapi_tags,
             )
             document_problems(schema)
+            attach_examples(schema, examples or {})
             use_password_flow(schema, url)
             check_tags(schema)
             app.openapi_schema = schema

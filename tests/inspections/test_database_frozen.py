@@ -16,23 +16,12 @@ import httpx
 
 from tests.conftest import client_for
 from tests.factories import World, auth, inspection_body, make_world
-from tests.outage import StoppableDatabase
+from tests.outage import StoppableDatabase, copy_tenancy
 
 # "No request waits longer than about 10 s" (issue 7): the defaults give 3 s for a
 # turn or a pooled connection and 5 s for a statement; this leaves room for a
 # loaded machine without admitting a hang.
 LONGEST_WAIT_S = 10.0
-
-
-async def _copy_region(database: StoppableDatabase, world: World) -> None:
-    # The region row lives in every database that holds the region's records.
-    await database.fetchval(
-        "INSERT INTO regions (id, code, name, timezone) VALUES ($1, $2, $3, $4) RETURNING 1",
-        world.region.id,
-        world.region.code,
-        world.region.name,
-        world.region.timezone,
-    )
 
 
 def _with_a_case(world: World) -> dict:
@@ -48,7 +37,7 @@ async def test_a_frozen_database_answers_503_quickly_and_writes_nothing_half(
     outage_app, outage_database: StoppableDatabase, db
 ):
     world = await make_world(db)
-    await _copy_region(outage_database, world)
+    await copy_tenancy(outage_database, world.region, world.inspector)
     headers = auth(world.inspector)
     bodies = [_with_a_case(world) for _ in range(30)]
 

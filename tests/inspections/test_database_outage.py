@@ -11,32 +11,14 @@ import uuid
 
 from tests.conftest import client_for
 from tests.factories import auth, inspection_body, make_world
+from tests.outage import copy_tenancy
 
 
 async def test_a_database_outage_is_a_503_with_retry_after_and_writes_nothing(
     outage_app, outage_database, db
 ):
     w = await make_world(db)
-    # The region row lives in every database that holds the region's records.
-    await outage_database.fetchval(
-        "INSERT INTO regions (id, code, name, timezone) VALUES ($1, $2, $3, $4) RETURNING 1",
-        w.region.id,
-        w.region.code,
-        w.region.name,
-        w.region.timezone,
-    )
-    # So is the person: every service checks a token's version against the people table.
-    await _rows(
-        outage_database.url,
-        "INSERT INTO people (region_id, id, username, password_hash, display_name, role,"
-        " active, version) VALUES ($1, $2, $3, $4, $5, $6, true, 1) RETURNING 1",
-        w.region.id,
-        w.inspector.id,
-        w.inspector.username,
-        w.inspector.password_hash,
-        w.inspector.display_name,
-        w.inspector.role,
-    )
+    await copy_tenancy(outage_database, w.region, w.inspector)
     async with client_for(outage_app) as client:
         before = inspection_body(w)
         assert (

@@ -271,3 +271,38 @@ async def test_service_client_retries_server_errors_then_gives_up_as_unavailable
         assert refused.value.status == 404
     finally:
         await client.aclose()
+
+
+def test_every_log_line_is_json_naming_its_service(capfd):
+    """uvicorn's and httpx's lines come through structlog's stdlib bridge like ours."""
+    import json
+    import logging
+
+    import structlog
+
+    from shared.observability import configure_logging
+
+    uvicorn_handler = logging.StreamHandler()  # what uvicorn's own log config installs
+    logging.getLogger("uvicorn.error").addHandler(uvicorn_handler)
+    logging.getLogger("uvicorn.error").propagate = False
+    try:
+        configure_logging("probe", level="INFO", json_logs=True)
+        capfd.readouterr()
+        logging.getLogger("uvicorn.error").info("Started server process [%d]", 42)
+        logging.getLogger("httpx").warning("HTTP Request: GET http://x %s", "503")
+        structlog.get_logger("chuangwei.test").info("own_line", answer=42)
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logging.getLogger("sqlalchemy.pool").exception("pool trouble")
+    finally:
+        configure_logging("tests", level="WARNING", json_logs=True)
+    lines = [line for line in capfd.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 4, lines
+    records = [json.loads(line) for line in lines]  # every line parses as JSON
+    assert {r["service"] for r in records} == {"probe"}
+    assert records[0]["event"] == "Started server process [42]"
+    assert records[0]["logger"] == "uvicorn.error" and records[0]["level"] == "info"
+    assert records[1]["logger"] == "httpx" and records[1]["level"] == "warning"
+    assert records[2]["event"] == "own_line" and records[2]["answer"] == 42
+    assert "ValueError: boom" in records[3]["exception"]

@@ -9,6 +9,7 @@ import logging
 from fastapi import FastAPI
 
 from inspections.demo.history import ensure_demo_history
+from inspections.examples import REQUEST_EXAMPLES
 from inspections.ingest.registry import ContextCache
 from inspections.ingest.service import retry_pending
 from inspections.photos.storage import blob_store_from_settings
@@ -107,6 +108,7 @@ def build_app() -> FastAPI:
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         openapi_tags=TAGS,
+        request_examples=REQUEST_EXAMPLES,
     )
 
 

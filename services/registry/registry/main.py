@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from registry.auth.router import router as auth_router
 from registry.bootstrap import bootstrap
+from registry.examples import REQUEST_EXAMPLES
 from registry.routers import ROUTERS
 from registry.settings import RegistrySettings
 from shared.app import create_app
@@ -54,6 +55,7 @@ def build_app() -> FastAPI:
         # The phone's sample-point lists (near, delta sync) read through a bare asyncpg pool.
         read_pool_size=10,
         openapi_tags=TAGS,
+        request_examples=REQUEST_EXAMPLES,
         sign_in_url="/v1/auth/token",
     )
 

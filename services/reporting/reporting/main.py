@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from reporting.accountability.daily import start_daily_run, stop_daily_run
+from reporting.examples import REQUEST_EXAMPLES
 from reporting.routers import ROUTERS
 from reporting.settings import ReportingSettings
 from shared.app import create_app
@@ -51,6 +52,7 @@ def build_app() -> FastAPI:
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         openapi_tags=TAGS,
+        request_examples=REQUEST_EXAMPLES,
     )
 
 
