@@ -9,7 +9,8 @@
    (a) the constant endpoint, (a′) a bare FastAPI + asyncpg bounding-box query on the
    same GiST index (bench/near_baseline.py: no auth, no session — the HTTP-plus-database
    ceiling), (b) ``GET /v1/sample-points?near=…&radius_m=2000&limit=20``
-   at random points of the box with a real JWT, (c) the delta-sync page
+   at random points of the box with a real JWT, (b′) the same on a second registry whose
+   token-version cache is off (what the check would cost without it), (c) the delta-sync page
    ``GET /v1/sample-points?updated_since=…&limit=500``;
    — once with the raw keep-alive load generator and once with httpx;
 4. prints a markdown table per load generator and the ratios, and writes
@@ -201,7 +202,7 @@ def check_answers(base_url: str, token: str, near: str, delta: str) -> dict[str,
     return {"near_items": len(near_items), "delta_items": len(delta_items)}
 
 
-SCENARIOS = ("constant", "bare", "near", "delta")
+SCENARIOS = ("constant", "bare", "near", "near_uncached", "delta")
 
 
 def bare_paths(near: list[str]) -> list[str]:
@@ -231,7 +232,7 @@ def measure(loadgen: str, servers: dict, paths: dict, auth: dict) -> dict[str, L
                     LABELS[name],
                     server.url,
                     paths[name],
-                    headers=auth if name in ("near", "delta") else None,
+                    headers=auth if name in ("near", "near_uncached", "delta") else None,
                     server=server,
                     concurrency=CLIENTS,
                     requests=count,
@@ -246,6 +247,7 @@ LABELS = {
     "constant": "(a) constant (HTTP ceiling)",
     "bare": "(a′) bare asyncpg bbox on the GiST index, no auth",
     "near": "(b) near, radius 2 km, limit 20",
+    "near_uncached": "(b′) near, token version read on every request (cache 0 s)",
     "delta": "(c) delta sync, limit 500",
 }
 
@@ -278,9 +280,18 @@ def main() -> int:
             constant_server() as constant,
             ServerProcess(app="near_baseline:app", app_dir=Path(__file__).parent, env=env) as bare,
             ServerProcess(app="registry.main:app", env=env) as registry,
+            ServerProcess(
+                app="registry.main:app", env={**env, "CW_TOKEN_VERSION_CACHE_SECONDS": "0"}
+            ) as uncached,
         ):
             sample = check_answers(registry.url, seeded["token"], near[0], paths["delta"][0])
-            servers = {"constant": constant, "bare": bare, "near": registry, "delta": registry}
+            servers = {
+                "constant": constant,
+                "bare": bare,
+                "near": registry,
+                "near_uncached": uncached,
+                "delta": registry,
+            }
             by_loadgen = {lg: measure(lg, servers, paths, auth) for lg in LOADGENS}
     report: dict = {
         "points": POINTS,
@@ -297,6 +308,11 @@ def main() -> int:
             for name in ("bare", "near", "delta")
         }
         ratios["near_over_bare"] = round(results["near"].rps / results["bare"].rps, 3)
+        # What the token-version check would cost without its cache (one indexed read of
+        # people per request); with the default 2 s cache it is one read per person per 2 s.
+        ratios["near_uncached_over_near"] = round(
+            results["near_uncached"].rps / results["near"].rps, 3
+        )
         # What the machine could do at all: every near request costs the server and
         # PostgreSQL this much CPU, and there are only os.cpu_count() cores (the load
         # generator's own share is left out, so this is an upper bound).
@@ -324,6 +340,10 @@ def main() -> int:
             f"(target ≥ {TARGET_RATIO:.0%}); near / bare = {ratios['near_over_bare']:.2f}"
         )
         print(f"- delta sync / constant = {ratios['delta_over_constant']:.1%}")
+        print(
+            "- near with the token version read on every request / near as deployed "
+            f"(2 s cache) = {ratios['near_uncached_over_near']:.2f}"
+        )
         if machine_ceiling:
             print(
                 f"- near costs {near.server_cpu_ms_per_request:.2f} ms (server) + "

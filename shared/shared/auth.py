@@ -4,7 +4,7 @@ People get a JWT from the registry's ``POST /v1/auth/token``; every service
 verifies it with the shared secret. A token carries its person's
 ``token_version``: deactivating a person, changing their role or unit, or
 resetting their password bumps the version, and every service refuses older
-tokens once its short cache of versions (``TOKEN_VERSION_TTL_SECONDS``) has
+tokens once its short cache of versions (``CW_TOKEN_VERSION_CACHE_SECONDS``) has
 moved on — within a few seconds, at one indexed read per person per interval.
 
 Services call each other with the static service token (``CW_SERVICE_TOKEN``)
@@ -37,7 +37,6 @@ PERSON_ROLES = ("admin", "inspector", "unit", "leader")
 REGION_HEADER = "X-Region-Id"
 JWT_ALGORITHM = "HS256"
 INTERNAL_PREFIX = "/v1/internal/"
-TOKEN_VERSION_TTL_SECONDS = 2.0
 
 password_hash = PasswordHash.recommended()  # argon2id
 
@@ -209,7 +208,7 @@ async def _current_token_version(app: Any, principal: Principal) -> int:
     version = row.token_version if row is not None and row.active else 0
     if len(_TOKEN_VERSIONS) >= _TOKEN_VERSIONS_MAX:
         _TOKEN_VERSIONS.clear()
-    _TOKEN_VERSIONS[person_id] = (version, now + TOKEN_VERSION_TTL_SECONDS)
+    _TOKEN_VERSIONS[person_id] = (version, now + app.state.settings.token_version_cache_seconds)
     return version
 
 

@@ -55,6 +55,9 @@ class CommonSettings(BaseSettings):
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_ttl_seconds: int = 12 * 3600
+    # How long a service trusts its cached copy of a person's token version: the most
+    # time an older token still works elsewhere after an account change (at most 5 s).
+    token_version_cache_seconds: float = Field(default=2.0, ge=0, le=5)
     service_token: str = DEV_SERVICE_TOKEN
 
     bootstrap_admin: str | None = DEV_BOOTSTRAP_ADMIN

@@ -9,8 +9,8 @@ import time
 import pytest
 from sqlalchemy import update
 
-from shared.auth import TOKEN_VERSION_TTL_SECONDS
 from shared.models import Person
+from shared.settings import CommonSettings
 from tests.factories import PASSWORD, World, auth, make_person, make_world
 
 PROBES = {  # one endpoint per service that every role may read
@@ -103,7 +103,7 @@ async def test_a_version_bumped_by_another_process_reaches_every_service_within_
     registry, clients, w: World, db
 ):
     """Another registry replica's change never touches this process's cache: only its
-    expiry (TOKEN_VERSION_TTL_SECONDS) brings the refusal."""
+    expiry (CW_TOKEN_VERSION_CACHE_SECONDS) brings the refusal."""
     headers = await bearer(registry, w.leader)
     for service, path in PROBES.items():  # every service now caches the current version
         assert (await clients[service].get(path, headers=headers)).status_code == 200
@@ -114,7 +114,7 @@ async def test_a_version_bumped_by_another_process_reaches_every_service_within_
     )
     await db.commit()
     took = await refused_everywhere_within(clients, headers, seconds=5)
-    assert took <= TOKEN_VERSION_TTL_SECONDS + 1
+    assert took <= CommonSettings().token_version_cache_seconds + 1
 
 
 async def test_the_sixth_failed_sign_in_is_429_with_retry_after(registry, w: World):

@@ -54,17 +54,15 @@ async def test_a_control_character_in_a_name_is_refused_and_nothing_is_stored(
     assert stored == 0
 
 
+async def post_case(inspections, person, **fields) -> httpx.Response:
+    """``POST /v1/cases``: an expert's finding at an address, with ``fields`` on top."""
+    body = {"id": str(uuid.uuid4()), "source": "expert", "severity": "normal", **fields}
+    return await inspections.post("/v1/cases", json=body, headers=auth(person))
+
+
 async def test_tab_newline_and_windows_line_ends_are_text(inspections, w: World, db):
-    response = await inspections.post(
-        "/v1/cases",
-        json={
-            "id": str(uuid.uuid4()),
-            "source": "expert",
-            "description": "第一行\r\n第二行\t(tab)",
-            "severity": "normal",
-            "address": "东街 1 号",
-        },
-        headers=auth(w.inspector),
+    response = await post_case(
+        inspections, w.inspector, description="第一行\r\n第二行\t(tab)", address="东街 1 号"
     )
     assert response.status_code == 201, response.text
     assert response.json()["description"] == "第一行\n第二行\t(tab)"
@@ -100,16 +98,12 @@ async def test_extreme_dates_are_422(registry, inspections, reporting, w: World,
 
 
 async def test_an_extreme_date_in_a_body_is_422_and_changes_nothing(inspections, w: World, db):
-    response = await inspections.post(
-        "/v1/cases",
-        json={
-            "id": str(uuid.uuid4()),
-            "source": "expert",
-            "description": "积水",
-            "address": "东街 1 号",
-            "reported_at": "0001-01-01T00:00:02+01:00",
-        },
-        headers=auth(w.admin),
+    response = await post_case(
+        inspections,
+        w.admin,
+        description="积水",
+        address="东街 1 号",
+        reported_at="0001-01-01T00:00:02+01:00",
     )
     assert_problem(response, 422)
     assert await db.scalar(select(func.count()).where(Case.region_id == w.region.id)) == 0
