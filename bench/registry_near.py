@@ -274,6 +274,7 @@ def main() -> int:
             "constant": ["/constant"],
             "bare": bare_paths(near),
             "near": near,
+            "near_uncached": near,
             "delta": delta_paths(200, rng),
         }
         with (
