@@ -5,7 +5,8 @@ written. For a record of an audited table (registry records, report settings)
 it adds an :class:`~shared.models.AuditEvent` with who (the request's person or
 service), when, which record, and each changed field as ``{"before", "after"}``;
 the event is flushed with the change and commits or rolls back with it. Every
-record with ``updated_at`` also gets ``updated_by``.
+record with ``updated_at`` also gets ``updated_by``. Changes written with SQL
+statements (upserts, bulk deletes) call :func:`record_change` themselves.
 
 The author comes from :data:`actor_var`, which ``shared.auth`` sets when it
 authenticates a request. Writes outside requests (bootstrap, the demo loader,
@@ -146,6 +147,44 @@ def _before_flush(session: Session, _flush_context: Any, _instances: Any) -> Non
                 changes=changes,
             )
         )
+
+
+def record_change(
+    session: Session | Any,
+    *,
+    region_id: uuid.UUID,
+    record_type: str,
+    record_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """Audit a change written with a SQL statement (an upsert, a bulk delete) that the
+    flush hook cannot see; ``before``/``after`` are the record's fields (None: absent)."""
+    actor = actor_var.get()
+    if actor is None:
+        return
+    old, new = before or {}, after or {}
+    changes = {
+        key: {"before": _json(old.get(key)), "after": _json(new.get(key))}
+        for key in dict.fromkeys([*old, *new])
+        if key not in NOT_RECORDED and old.get(key) != new.get(key)
+    }
+    if not changes:
+        return
+    action = "create" if before is None else "delete" if after is None else "update"
+    session.add(
+        AuditEvent(
+            region_id=region_id,
+            at=clock.now(),
+            actor_id=actor.person_id,
+            actor_role=actor.role,
+            service=actor.service,
+            record_type=record_type,
+            record_id=record_id,
+            action=action,
+            changes=changes,
+        )
+    )
 
 
 def install() -> None:

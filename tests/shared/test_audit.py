@@ -102,3 +102,33 @@ async def test_a_password_change_is_audited_without_the_hash(registry, w: World)
     [event] = trail.json()["items"]
     assert event["changes"]["password_hash"] == {"before": "(hidden)", "after": "(hidden)"}
     assert event["changes"]["token_version"] == {"before": 1, "after": 2}
+
+
+async def test_statement_writes_are_audited_too(registry, w: World):
+    """Calendar days and deadline policies are written by upserts the flush hook cannot
+    see; they record their own events."""
+    admin = auth(w.admin)
+    put = await registry.put(
+        "/v1/calendar/2026-10-01", json={"kind": "holiday", "name": "国庆节"}, headers=admin
+    )
+    assert put.status_code == 200, put.text
+    again = await registry.put(
+        "/v1/calendar/2026-10-01", json={"kind": "holiday", "name": "国庆"}, headers=admin
+    )
+    assert again.status_code == 200
+    assert (await registry.delete("/v1/calendar/2026-10-01", headers=admin)).status_code == 204
+    policy = await registry.put(
+        "/v1/deadline-policies/urgent", json={"amount": 12, "unit": "hours"}, headers=admin
+    )
+    assert policy.status_code == 200, policy.text
+
+    days = await registry.get("/v1/audit", params={"record_type": "calendar_days"}, headers=admin)
+    assert [(e["action"], e["changes"]) for e in days.json()["items"]] == [
+        ("create", {"kind": {"before": None, "after": "holiday"}, "name": {"before": None, "after": "国庆节"}}),
+        ("update", {"name": {"before": "国庆节", "after": "国庆"}}),
+        ("delete", {"kind": {"before": "holiday", "after": None}, "name": {"before": "国庆", "after": None}}),
+    ]  # fmt: skip
+    [event] = (
+        await registry.get("/v1/audit", params={"record_type": "deadline_policies"}, headers=admin)
+    ).json()["items"]
+    assert event["record_id"] == "urgent" and event["actor_id"] == str(w.admin.id)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.calendar.schemas import CalendarDayItem
+from shared.audit import record_change
 from shared.errors import NotFound, Unprocessable
 from shared.listing import keyset_page
 from shared.models import CalendarDay, Region
@@ -59,6 +60,23 @@ def check_day(day: dt.date, kind: str, loc: list) -> list[dict]:
 async def upsert_days(
     session: AsyncSession, *, region_id: uuid.UUID, days: Sequence[CalendarDayItem]
 ) -> list[CalendarDay]:
+    before = {
+        row.day: {"kind": row.kind, "name": row.name}
+        for row in await session.scalars(
+            select(CalendarDay).where(
+                CalendarDay.region_id == region_id, CalendarDay.day.in_([d.date for d in days])
+            )
+        )
+    }
+    for d in days:
+        record_change(
+            session,
+            region_id=region_id,
+            record_type="calendar_days",
+            record_id=d.date.isoformat(),
+            before=before.get(d.date),
+            after={"kind": d.kind, "name": d.name},
+        )
     stmt = insert(CalendarDay).values(
         [{"region_id": region_id, "day": d.date, "kind": d.kind, "name": d.name} for d in days]
     )
@@ -98,8 +116,20 @@ async def put_many(
 
 
 async def delete_day(session: AsyncSession, *, region_id: uuid.UUID, day: dt.date) -> None:
-    result = await session.execute(
-        delete(CalendarDay).where(CalendarDay.region_id == region_id, CalendarDay.day == day)
-    )
-    if result.rowcount == 0:
+    deleted = (
+        await session.execute(
+            delete(CalendarDay)
+            .where(CalendarDay.region_id == region_id, CalendarDay.day == day)
+            .returning(CalendarDay.kind, CalendarDay.name)
+        )
+    ).first()
+    if deleted is None:
         raise NotFound("That date is not listed in the calendar.")
+    record_change(
+        session,
+        region_id=region_id,
+        record_type="calendar_days",
+        record_id=day.isoformat(),
+        before={"kind": deleted.kind, "name": deleted.name},
+        after=None,
+    )

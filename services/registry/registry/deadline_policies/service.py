@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.audit import record_change
 from shared.errors import NotFound
 from shared.models import DeadlinePolicy
 from shared.models.registry import SEVERITIES
@@ -37,6 +38,21 @@ async def get_policy(
 async def put_policy(
     session: AsyncSession, *, region_id: uuid.UUID, severity: str, amount: int, unit: str
 ) -> DeadlinePolicy:
+    old = (
+        await session.execute(
+            select(DeadlinePolicy.amount, DeadlinePolicy.unit).where(
+                DeadlinePolicy.region_id == region_id, DeadlinePolicy.severity == severity
+            )
+        )
+    ).first()
+    record_change(
+        session,
+        region_id=region_id,
+        record_type="deadline_policies",
+        record_id=severity,
+        before={"amount": old.amount, "unit": old.unit} if old is not None else None,
+        after={"amount": amount, "unit": unit},
+    )
     stmt = insert(DeadlinePolicy).values(
         region_id=region_id, severity=severity, amount=amount, unit=unit
     )
