@@ -15,6 +15,7 @@ and name the region they act for in ``X-Region-Id``; that token opens only
 from __future__ import annotations
 
 import hmac
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pwdlib import PasswordHash
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from shared.audit import Actor, actor_var
 from shared.errors import Forbidden, Unauthorized
@@ -40,11 +42,12 @@ INTERNAL_PREFIX = "/v1/internal/"
 
 password_hash = PasswordHash.recommended()  # argon2id
 
-# argon2 is slow on purpose (about 0.1-0.3 s of CPU on several lanes). It runs in
+# argon2 is slow on purpose (about 0.1-0.3 s of CPU on four lanes). It runs in
 # worker threads, at most this many at once: unbounded, 16 sign-ins starve the
-# event loop's thread of CPU and /healthz waits for seconds; two at a time keep it
-# answering in tens of milliseconds while the sign-ins take as long in total.
-PASSWORD_HASHING_THREADS = 2
+# event loop's thread of CPU and /healthz waits for seconds; bounded to half the
+# cores it keeps answering in tens of milliseconds, and the sign-ins take as long
+# in total (they are CPU-bound either way).
+PASSWORD_HASHING_THREADS = max(1, (os.cpu_count() or 2) // 2)
 _hashing_limiter: anyio.CapacityLimiter | None = None
 
 
@@ -199,12 +202,20 @@ async def _current_token_version(app: Any, principal: Principal) -> int:
     hit = _TOKEN_VERSIONS.get(person_id)
     if hit is not None and hit[1] > now:
         return hit[0]
-    async with app.state.engine.connect() as connection:
-        row = (
-            await connection.execute(
-                _TOKEN_VERSION_SQL, {"region_id": principal.region_id, "id": person_id}
-            )
-        ).first()
+    for attempt in (1, 2):
+        try:
+            async with app.state.engine.connect() as connection:
+                row = (
+                    await connection.execute(
+                        _TOKEN_VERSION_SQL, {"region_id": principal.region_id, "id": person_id}
+                    )
+                ).first()
+            break
+        except DBAPIError as exc:
+            # A pooled connection that died (a restarted or failed-over database) is
+            # discarded by SQLAlchemy; this read is safe to repeat once on a fresh one.
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
     version = row.token_version if row is not None and row.active else 0
     if len(_TOKEN_VERSIONS) >= _TOKEN_VERSIONS_MAX:
         _TOKEN_VERSIONS.clear()
