@@ -117,7 +117,6 @@ def _before_flush(session: Session, _flush_context: Any, _instances: Any) -> Non
     actor = actor_var.get()
     if actor is None:
         return
-    now = clock.now()
     pending = [(o, "create") for o in session.new]
     pending += [(o, "update") for o in session.dirty if session.is_modified(o)]
     pending += [(o, "delete") for o in session.deleted]
@@ -134,18 +133,14 @@ def _before_flush(session: Session, _flush_context: Any, _instances: Any) -> Non
         changes = _changes(obj, action)
         if not changes:
             continue
-        session.add(
-            AuditEvent(
-                region_id=getattr(obj, "region_id", None) or obj.id,  # a region audits itself
-                at=now,
-                actor_id=actor.person_id,
-                actor_role=actor.role,
-                service=actor.service,
-                record_type=table,
-                record_id=_record_id(obj),
-                action=action,
-                changes=changes,
-            )
+        _add_event(
+            session,
+            actor,
+            region_id=getattr(obj, "region_id", None) or obj.id,  # a region audits itself
+            record_type=table,
+            record_id=_record_id(obj),
+            action=action,
+            changes=changes,
         )
 
 
@@ -172,17 +167,25 @@ def record_change(
     if not changes:
         return
     action = "create" if before is None else "delete" if after is None else "update"
+    _add_event(
+        session,
+        actor,
+        region_id=region_id,
+        record_type=record_type,
+        record_id=record_id,
+        action=action,
+        changes=changes,
+    )
+
+
+def _add_event(session: Session | Any, actor: Actor, **fields: Any) -> None:
     session.add(
         AuditEvent(
-            region_id=region_id,
             at=clock.now(),
             actor_id=actor.person_id,
             actor_role=actor.role,
             service=actor.service,
-            record_type=record_type,
-            record_id=record_id,
-            action=action,
-            changes=changes,
+            **fields,
         )
     )
 
