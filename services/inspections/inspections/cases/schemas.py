@@ -7,15 +7,15 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, Field
 
+from shared.coordinates import GeoPoint
 from shared.schemas import RequestModel, ResponseModel
 from shared.vocabulary import CaseActionName as ActionName
 from shared.vocabulary import CaseSource as Source
 from shared.vocabulary import CaseStatus, Severity
 
 
-class Location(RequestModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+class Location(GeoPoint):
+    """Where the problem is; ``crs`` (default ``wgs84``) as the phone's map SDK reports it."""
 
 
 class LocationRead(ResponseModel):
