@@ -49,7 +49,12 @@ async def test_a_visit_reported_in_gcj02_from_the_point_itself_is_not_off_site(i
     assert "crs" not in stored["location"]  # answers are always WGS-84
 
     read = await inspections.get(f"/v1/inspections/{body['id']}", headers=auth(world.admin))
-    assert metres_between((read.json()["location"]["lat"], read.json()["location"]["lon"]), TRUE_POSITION) < 1.0
+    assert (
+        metres_between(
+            (read.json()["location"]["lat"], read.json()["location"]["lon"]), TRUE_POSITION
+        )
+        < 1.0
+    )
 
     # The same retry is still the same inspection (the conversion is part of the body).
     again = await inspections.post("/v1/inspections", json=body, headers=auth(world.inspector))

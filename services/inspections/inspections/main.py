@@ -12,6 +12,7 @@ from inspections.demo.history import ensure_demo_history
 from inspections.examples import REQUEST_EXAMPLES
 from inspections.ingest.registry import ContextCache
 from inspections.ingest.service import retry_pending
+from inspections.open311.formats import Open311ErrorMiddleware
 from inspections.photos.storage import blob_store_from_settings
 from inspections.routers import ROUTERS
 from inspections.settings import InspectionsSettings
@@ -93,7 +94,7 @@ TAGS = [
 
 def build_app() -> FastAPI:
     """A new inspections app (tests start a second one on a database they can stop)."""
-    return create_app(
+    app = create_app(
         service="inspections",
         title="Chuangwei inspections",
         description=(
@@ -101,7 +102,12 @@ def build_app() -> FastAPI:
             "client id, inspections submitted from the phone (scored, validated against the "
             "registry, idempotent by id, kept pending and never lost while the registry is down) "
             "and the cases they open. Every endpoint takes `Authorization: Bearer <JWT>` from the "
-            "registry's `POST /v1/auth/token`. Errors are RFC 9457 problem details."
+            "registry's `POST /v1/auth/token`. Errors are RFC 9457 problem details.\n\n"
+            "Citizens' reports arrive through **Open311 GeoReport v2** at `/open311/v2/` "
+            "(JSON and XML, keys issued per integrator at `/v1/open311/api-keys`); those "
+            "paths answer errors in Open311's own format. A `location` may carry `crs` "
+            "(`wgs84` default, `gcj02`, `bd09`); it is converted to WGS-84 before it is "
+            "stored, checked or answered."
         ),
         settings_factory=InspectionsSettings,
         routers=ROUTERS,
@@ -110,6 +116,9 @@ def build_app() -> FastAPI:
         openapi_tags=TAGS,
         request_examples=REQUEST_EXAMPLES,
     )
+    # Open311 paths answer errors in the standard's own list format (SPEC §12).
+    app.add_middleware(Open311ErrorMiddleware)
+    return app
 
 
 app = build_app()

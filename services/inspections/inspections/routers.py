@@ -6,10 +6,14 @@ from fastapi import APIRouter
 
 from inspections.cases.router import router as cases_router
 from inspections.ingest.router import router as ingest_router
+from inspections.open311.router import keys_router as open311_keys_router
+from inspections.open311.router import router as open311_router
 from inspections.photos.router import router as photos_router
 
 ROUTERS: list[APIRouter] = [
     photos_router,
     ingest_router,
     cases_router,
+    open311_keys_router,
+    open311_router,
 ]

@@ -10,6 +10,7 @@ from shared.models.inspections import (
     Photo,
     PhotoLink,
 )
+from shared.models.open311 import Open311ApiKey, Open311Request
 from shared.models.registry import (
     ArchiveFile,
     ArchiveItem,
@@ -53,6 +54,8 @@ __all__ = [
     "Inspection",
     "InspectionResult",
     "Notice",
+    "Open311ApiKey",
+    "Open311Request",
     "Person",
     "Photo",
     "PhotoLink",

@@ -91,6 +91,12 @@ class CaseRead(ResponseModel):
     return_count: int
     overdue: bool
     duplicate_of: uuid.UUID | None
+    duplicate_candidates: list[uuid.UUID] = Field(
+        description=(
+            "A citizen's report (Open311): open cases of the same point type within 50 m when "
+            "it came in; the admin may mark_duplicate it onto one of them."
+        )
+    )
     extension_requested: bool
     extension_requested_at: datetime | None
     extension_requested_due_at: datetime | None
