@@ -639,3 +639,23 @@ async def test_requests_page_with_page_and_page_size_and_filter_by_service(inspe
         "/open311/v2/requests.json", params={"api_key": key, "page_size": 1001}
     )
     assert bad_page.status_code == 400
+
+
+async def test_hostile_query_input_is_answered_4xx_never_500(inspections, db):
+    world = await make_world(db)
+    key = await issue_key(inspections, world.admin)
+    cases = [
+        ("/open311/v2/services.json", {"jurisdiction_id": "a\x00b"}, 404),
+        ("/open311/v2/services.json", {"api_key": "k\x00"}, 401),
+        ("/open311/v2/services/T%00X.json", {"api_key": key}, 404),
+        ("/open311/v2/requests.json", {"api_key": key, "service_code": "a\x00"}, 400),
+        ("/open311/v2/requests.json", {"api_key": key, "start_date": "9999-12-31T00:00:00Z"}, 400),
+        ("/open311/v2/requests.json", {"api_key": key, "end_date": "0001-01-01T00:00:00Z"}, 400),
+        ("/open311/v2/requests.json", {"api_key": key, "page": 10**30}, 400),
+        ("/open311/v2/requests.json", {"api_key": key, "status": "pending"}, 400),
+        ("/open311/v2/requests.json", {"api_key": key, "service_request_id": "x," * 300}, 400),
+    ]
+    for path, params, expected in cases:
+        response = await inspections.get(path, params=params)
+        assert response.status_code == expected, (path, params, response.text)
+        assert open311_errors(response)[0]["code"] == expected

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -34,6 +35,13 @@ from shared.errors import AppError, BadRequest, Forbidden, NotFound, Unauthorize
 from shared.models import Open311ApiKey, Region
 
 KEY_PREFIX = "cw311_"
+# A code or key: printable, bounded (a NUL would otherwise reach PostgreSQL).
+_PLAIN = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
+
+
+def is_plain(value: str) -> bool:
+    """Whether ``value`` may be used as a code in a query (no control characters, ≤ 200)."""
+    return bool(_PLAIN.match(value))
 
 
 class TooManyRequests(AppError):
@@ -101,6 +109,10 @@ async def resolve_caller(
 ) -> Open311Caller:
     """Authenticate the key (or the keyless read), check the jurisdiction, count the call."""
     jurisdiction_id = jurisdiction_id or None
+    if jurisdiction_id is not None and not is_plain(jurisdiction_id):
+        raise NotFound("No such jurisdiction here.")
+    if api_key is not None and api_key and not is_plain(api_key):
+        raise Unauthorized("The api_key is unknown or revoked.", headers={})
     if api_key:
         row = (
             await session.execute(

@@ -19,6 +19,7 @@ other format.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -36,6 +37,9 @@ OPEN311_PREFIX = "/open311/"
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
 
+# Characters XML 1.0 cannot carry at all; dropped rather than answering a broken document.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
 # Element name of one item of a list, by the list's own element name.
 ITEM_TAGS = {
     "services": "service",
@@ -51,7 +55,7 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("", str(value))
 
 
 def _append(parent: ET.Element, tag: str, value: Any) -> None:

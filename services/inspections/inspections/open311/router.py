@@ -38,7 +38,7 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from inspections.open311 import repository, service
-from inspections.open311.dependencies import Open311Reader, resolve_caller
+from inspections.open311.dependencies import Open311Reader, is_plain, resolve_caller
 from inspections.open311.formats import render
 from inspections.open311.schemas import (
     ApiKeyCreate,
@@ -65,6 +65,7 @@ keys_router = APIRouter(prefix="/v1/open311/api-keys", tags=["open311"])
 Fmt = Literal["json", "xml"]
 WINDOW = timedelta(days=90)
 MAX_PAGE_SIZE = 1000
+MAX_PAGE = 100_000
 MAX_IDS = 200
 FORM_OVERHEAD_BYTES = 1024 * 1024
 
@@ -113,7 +114,9 @@ async def get_service_definition(
     session: SessionDep,
 ) -> Response:
     """A service's attributes: `item`, the checklist requirement the problem breaks (optional)."""
-    row = await repository.service(session, caller.region_id, service_code)
+    row = None
+    if is_plain(service_code):
+        row = await repository.service(session, caller.region_id, service_code)
     if row is None:
         raise NotFound(f"No service {service_code!r} here.")
     return render(fmt, "service_definition", service.definition_json(row))
@@ -238,6 +241,26 @@ def _date(name: str, value: str | None, errors: list[dict]) -> datetime | None:
     return parsed
 
 
+def _window(
+    start: datetime | None, end: datetime | None, errors: list[dict]
+) -> tuple[datetime | None, datetime | None]:
+    """The standard's search window: at most 90 days, by default the last 90."""
+    try:
+        if start is None:
+            end = end or clock.now()
+            start = end - WINDOW
+        elif end is None:
+            end = start + WINDOW
+    except OverflowError:
+        errors.append({"loc": ["query", "start_date"], "msg": "out of range"})
+        return start, end
+    if end < start:
+        errors.append({"loc": ["query", "end_date"], "msg": "is before start_date"})
+    elif end - start > WINDOW:
+        errors.append({"loc": ["query", "end_date"], "msg": "the range may span 90 days"})
+    return start, end
+
+
 def _filters(
     service_request_id: str | None,
     service_code: str | None,
@@ -261,21 +284,15 @@ def _filters(
         errors.append({"loc": ["query", "status"], "msg": "open and/or closed"})
     start = _date("start_date", start_date, errors)
     end = _date("end_date", end_date, errors)
+    codes = _csv(service_code)
+    if codes and not all(is_plain(code) for code in codes):
+        errors.append({"loc": ["query", "service_code"], "msg": "control characters"})
     if ids is None and not errors:
-        if start is None and end is None:
-            end = clock.now()
-        if start is None:
-            start = end - WINDOW
-        elif end is None:
-            end = start + WINDOW
-        if end < start:
-            errors.append({"loc": ["query", "end_date"], "msg": "is before start_date"})
-        elif end - start > WINDOW:
-            errors.append({"loc": ["query", "end_date"], "msg": "the range may span 90 days"})
+        start, end = _window(start, end, errors)
     if errors:
         raise BadRequest("The query is not valid; see errors.", errors=errors)
     return repository.RequestFilters(
-        ids=ids, service_codes=_csv(service_code), start=start, end=end, statuses=statuses
+        ids=ids, service_codes=codes, start=start, end=end, statuses=statuses
     )
 
 
@@ -295,7 +312,7 @@ async def list_requests(
     start_date: Annotated[str | None, Query(description="requested ≥ start_date")] = None,
     end_date: Annotated[str | None, Query(description="requested ≤ end_date")] = None,
     status_: Annotated[str | None, Query(alias="status", description="open, closed")] = None,
-    page: Annotated[int, Query(ge=1, description="Extension: the page, from 1.")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Extension: the page, from 1.")] = 1,
     page_size: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description="Extension: rows per page.")
     ] = MAX_PAGE_SIZE,
