@@ -117,3 +117,28 @@ async def test_an_unknown_crs_is_a_422_naming_the_field(inspections, db):
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert any(e["loc"][-1] == "crs" for e in response.json()["errors"])
+
+
+async def test_an_imported_list_may_give_its_positions_in_gcj02(inspections, db):
+    world = await make_world(db)
+    text = (
+        "address,lat,lon,crs,description,severity\n"
+        f"东街口,{AS_GCJ02['lat']},{AS_GCJ02['lon']},gcj02,垃圾满溢,normal\n"
+        f"西街口,{TRUE_POSITION[0]},{TRUE_POSITION[1]},,污水横流,normal\n"
+    )
+    files = {"file": ("cases.csv", text.encode(), "text/csv")}
+    response = await inspections.post("/v1/cases/import", files=files, headers=auth(world.admin))
+    assert response.status_code == 201, response.text
+    for case_id in response.json()["case_ids"]:
+        case = (await inspections.get(f"/v1/cases/{case_id}", headers=auth(world.admin))).json()
+        where = (case["location"]["lat"], case["location"]["lon"])
+        assert metres_between(where, TRUE_POSITION) < 1.0
+
+    bad = "address,lat,lon,crs,description,severity\n东街口,39.9,116.4,mars,垃圾,normal\n"
+    refused = await inspections.post(
+        "/v1/cases/import",
+        files={"file": ("cases.csv", bad.encode(), "text/csv")},
+        headers=auth(world.admin),
+    )
+    assert refused.status_code == 422
+    assert [(e["row"], e["loc"][-1]) for e in refused.json()["errors"]] == [(2, "crs")]
