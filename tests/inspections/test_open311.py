@@ -644,18 +644,28 @@ async def test_requests_page_with_page_and_page_size_and_filter_by_service(inspe
 async def test_hostile_query_input_is_answered_4xx_never_500(inspections, db):
     world = await make_world(db)
     key = await issue_key(inspections, world.admin)
-    cases = [
-        ("/open311/v2/services.json", {"jurisdiction_id": "a\x00b"}, 404),
-        ("/open311/v2/services.json", {"api_key": "k\x00"}, 401),
-        ("/open311/v2/services/T%00X.json", {"api_key": key}, 404),
-        ("/open311/v2/requests.json", {"api_key": key, "service_code": "a\x00"}, 400),
-        ("/open311/v2/requests.json", {"api_key": key, "start_date": "9999-12-31T00:00:00Z"}, 400),
-        ("/open311/v2/requests.json", {"api_key": key, "end_date": "0001-01-01T00:00:00Z"}, 400),
-        ("/open311/v2/requests.json", {"api_key": key, "page": 10**30}, 400),
-        ("/open311/v2/requests.json", {"api_key": key, "status": "pending"}, 400),
-        ("/open311/v2/requests.json", {"api_key": key, "service_request_id": "x," * 300}, 400),
+    # Control characters (PostgreSQL refuses NUL): refused or matching nothing, whichever
+    # layer sees them first, but always a 4xx in Open311's format.
+    control_characters = [
+        ("/open311/v2/services.json", {"jurisdiction_id": "a\x00b"}),
+        ("/open311/v2/services.json", {"api_key": "k\x00"}),
+        ("/open311/v2/services/T%00X.json", {"api_key": key}),
+        ("/open311/v2/requests.json", {"api_key": key, "service_code": "a\x00"}),
     ]
-    for path, params, expected in cases:
+    for path, params in control_characters:
         response = await inspections.get(path, params=params)
-        assert response.status_code == expected, (path, params, response.text)
-        assert open311_errors(response)[0]["code"] == expected
+        assert 400 <= response.status_code < 500, (path, params, response.text)
+        assert open311_errors(response)[0]["code"] == response.status_code
+    out_of_range = [
+        {"start_date": "9999-12-31T00:00:00Z"},
+        {"end_date": "0001-01-01T00:00:00Z"},
+        {"page": 10**30},
+        {"status": "pending"},
+        {"service_request_id": "x," * 300},
+    ]
+    for params in out_of_range:
+        response = await inspections.get(
+            "/open311/v2/requests.json", params={"api_key": key, **params}
+        )
+        assert response.status_code == 400, (params, response.text)
+        assert open311_errors(response)[0]["code"] == 400
