@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
@@ -39,7 +39,7 @@ from starlette.datastructures import FormData
 
 from inspections.open311 import repository, service
 from inspections.open311.dependencies import Open311Reader, is_plain, resolve_caller
-from inspections.open311.formats import render
+from inspections.open311.formats import Format, render
 from inspections.open311.schemas import (
     ApiKeyCreate,
     ApiKeyIssued,
@@ -62,7 +62,6 @@ from shared.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 keys_router = APIRouter(prefix="/v1/open311/api-keys", tags=["open311"])
 
-Fmt = Literal["json", "xml"]
 WINDOW = timedelta(days=90)
 MAX_PAGE_SIZE = 1000
 MAX_PAGE = 100_000
@@ -94,7 +93,7 @@ def _xml_too(model: object, description: str) -> dict:
 
 @router.get("/services.{fmt}", responses=_xml_too(list[Open311Service], "The services."))
 async def list_services(
-    fmt: Fmt,
+    fmt: Format,
     caller: Open311Reader,
     session: SessionDep,
 ) -> Response:
@@ -109,7 +108,7 @@ async def list_services(
 )
 async def get_service_definition(
     service_code: str,
-    fmt: Fmt,
+    fmt: Format,
     caller: Open311Reader,
     session: SessionDep,
 ) -> Response:
@@ -159,7 +158,7 @@ async def get_service_definition(
     },
 )
 async def post_request(
-    fmt: Fmt,
+    fmt: Format,
     request: Request,
     session: SessionDep,
     store: BlobStoreDep,
@@ -301,7 +300,7 @@ def _filters(
     responses=_xml_too(list[Open311Request], "Reports, newest first, one page."),
 )
 async def list_requests(
-    fmt: Fmt,
+    fmt: Format,
     request: Request,
     caller: Open311Reader,
     session: SessionDep,
@@ -336,7 +335,7 @@ async def list_requests(
 )
 async def get_request(
     service_request_id: str,
-    fmt: Fmt,
+    fmt: Format,
     caller: Open311Reader,
     session: SessionDep,
 ) -> Response:
