@@ -669,3 +669,15 @@ async def test_hostile_query_input_is_answered_4xx_never_500(inspections, db):
         )
         assert response.status_code == 400, (params, response.text)
         assert open311_errors(response)[0]["code"] == 400
+
+
+async def test_the_openapi_document_describes_open311_errors_as_open311s_list(inspections):
+    document = (await inspections.get("/openapi.json")).json()
+    post = document["paths"]["/open311/v2/requests.{fmt}"]["post"]
+    assert "422" not in post["responses"]
+    for status in ("400", "401", "429", "503"):
+        content = post["responses"][status]["content"]
+        assert set(content) == {"application/json", "text/xml"}
+        assert content["application/json"]["schema"]["items"]["required"] == ["code", "description"]
+    keys = document["paths"]["/v1/open311/api-keys"]["post"]["responses"]["422"]["content"]
+    assert set(keys) == {"application/problem+json"}

@@ -12,7 +12,7 @@ from inspections.demo.history import ensure_demo_history
 from inspections.examples import REQUEST_EXAMPLES
 from inspections.ingest.registry import ContextCache
 from inspections.ingest.service import retry_pending
-from inspections.open311.formats import Open311ErrorMiddleware
+from inspections.open311.formats import Open311ErrorMiddleware, document_open311_errors
 from inspections.photos.storage import blob_store_from_settings
 from inspections.routers import ROUTERS
 from inspections.settings import InspectionsSettings
@@ -89,6 +89,17 @@ TAGS = [
         "description": "Woodpecker visits from the phone: scored, idempotent, never lost.",
     },
     {"name": "cases", "description": "Rectification cases and their workflow, list and import."},
+    {
+        "name": "open311",
+        "description": (
+            "Citizens' reports through Open311 GeoReport v2 (SPEC §12): `.json` or `.xml`, "
+            "errors as the standard's `[{code, description}]` list, never problem details."
+        ),
+    },
+    {
+        "name": "open311 keys",
+        "description": "Integrators' Open311 API keys (admin): issued per region, revocable.",
+    },
 ]
 
 
@@ -116,8 +127,19 @@ def build_app() -> FastAPI:
         openapi_tags=TAGS,
         request_examples=REQUEST_EXAMPLES,
     )
-    # Open311 paths answer errors in the standard's own list format (SPEC §12).
+    # Open311 paths answer errors in the standard's own list format (SPEC §12), and the
+    # OpenAPI document says so.
     app.add_middleware(Open311ErrorMiddleware)
+    shared_openapi = app.openapi
+
+    def openapi() -> dict:
+        first = app.openapi_schema is None
+        schema = shared_openapi()
+        if first:
+            document_open311_errors(schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

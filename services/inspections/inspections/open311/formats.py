@@ -186,3 +186,36 @@ async def _send_errors(send: Send, start: Message, fmt: Format, items: list[dict
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
+
+
+_ERROR_LIST_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "description": "GeoReport v2 errors; in XML `<errors><error><code/><description/></error></errors>`.",
+    "items": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+    },
+}
+
+
+def document_open311_errors(schema: dict[str, Any]) -> None:
+    """In the OpenAPI document, the errors of ``/open311/`` operations are Open311's list
+    (JSON or XML), and bad input is a 400 there, never a 422 (in place)."""
+    for path, item in schema.get("paths", {}).items():
+        if not path.startswith(OPEN311_PREFIX):
+            continue
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.get("responses", {})
+            responses.pop("412", None)  # nothing here takes If-Match
+            invalid = responses.pop("422", None)
+            if invalid is not None:
+                responses.setdefault("400", {"description": "Bad input, one entry per problem."})
+            for status, response in responses.items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = {
+                        "application/json": {"schema": _ERROR_LIST_SCHEMA},
+                        "text/xml": {},
+                    }

@@ -60,7 +60,7 @@ from shared.models import Open311ApiKey
 from shared.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
-keys_router = APIRouter(prefix="/v1/open311/api-keys", tags=["open311"])
+keys_router = APIRouter(prefix="/v1/open311/api-keys", tags=["open311 keys"])
 
 WINDOW = timedelta(days=90)
 MAX_PAGE_SIZE = 1000
