@@ -681,3 +681,28 @@ async def test_the_openapi_document_describes_open311_errors_as_open311s_list(in
         assert content["application/json"]["schema"]["items"]["required"] == ["code", "description"]
     keys = document["paths"]["/v1/open311/api-keys"]["post"]["responses"]["422"]["content"]
     assert set(keys) == {"application/problem+json"}
+
+
+async def test_issuing_and_revoking_a_key_is_audited_without_its_hash(inspections, db):
+    world = await make_world(db)
+    created = await inspections.post(
+        "/v1/open311/api-keys", json={"name": "12345 hotline"}, headers=auth(world.admin)
+    )
+    key_id = created.json()["id"]
+    revoked = await inspections.post(
+        f"/v1/open311/api-keys/{key_id}/revoke", headers=auth(world.admin)
+    )
+    assert revoked.status_code == 200
+    trail = await inspections.get(
+        "/v1/open311/audit", params={"record_id": key_id}, headers=auth(world.leader)
+    )
+    assert trail.status_code == 200, trail.text
+    issued, revocation = trail.json()["items"]
+    assert (issued["action"], revocation["action"]) == ("create", "update")
+    assert {issued["actor_id"], revocation["actor_id"]} == {str(world.admin.id)}
+    assert issued["changes"]["name"]["after"] == "12345 hotline"
+    assert issued["changes"]["key_hash"] == {"before": "(hidden)", "after": "(hidden)"}
+    assert set(revocation["changes"]) == {"revoked_at", "revoked_by"}
+    assert created.json()["api_key"] not in trail.text
+    denied = await inspections.get("/v1/open311/audit", headers=auth(world.inspector))
+    assert denied.status_code == 403
