@@ -357,9 +357,11 @@ async def upload_photo(client: Any, person: Person, data: bytes | None = None) -
 def inspection_body(world: World, **overrides: Any) -> dict[str, Any]:
     """A valid POST /v1/inspections body for ``world.point``: every default item passed,
     on site, finished a minute ago."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
-    now = datetime.now(UTC)
+    from shared import clock
+
+    now = clock.now()
     body: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "sample_point_id": str(world.point.id),

@@ -18,8 +18,8 @@ from tests.reporting.world import October, build_october
 
 
 @pytest.fixture
-async def oct_world(inspections, db) -> October:
-    return await build_october(inspections, db)
+async def oct_world(inspections, registry, db) -> October:
+    return await build_october(inspections, registry, db)
 
 
 async def notices_in(db, region_id) -> list[Notice]:

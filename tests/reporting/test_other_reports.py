@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import openpyxl
-from sqlalchemy import update
 
-from shared.models import Case, Inspection
+from shared import clock
 from tests.factories import (
     auth,
     inspection_body,
@@ -20,30 +19,25 @@ from tests.factories import (
     make_world,
     report_case,
 )
-from tests.reporting.helpers import act, drive_case, local
+from tests.reporting.helpers import act, drive_case, local, set_world_policy
 
 
 def at(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-async def inspect(inspections, db, w, point, finished: datetime, **overrides) -> dict:
-    """POST /v1/inspections now, then backdate its times (the API refuses visits > 30 days)."""
-    body = inspection_body(w, sample_point_id=str(point.id), **overrides)
-    response = await inspections.post("/v1/inspections", json=body, headers=auth(w.inspector))
+async def inspect(inspections, w, point, finished: datetime, **overrides) -> dict:
+    """POST /v1/inspections two minutes after a visit that finished at ``finished``."""
+    body = inspection_body(
+        w,
+        sample_point_id=str(point.id),
+        started_at=(finished - timedelta(minutes=20)).isoformat(),
+        finished_at=finished.isoformat(),
+        **overrides,
+    )
+    with clock.travel_to(finished + timedelta(minutes=2)):
+        response = await inspections.post("/v1/inspections", json=body, headers=auth(w.inspector))
     assert response.status_code == 201, response.text
-    iid = uuid.UUID(body["id"])
-    await db.execute(
-        update(Inspection)
-        .where(Inspection.region_id == w.region.id, Inspection.id == iid)
-        .values(started_at=finished - timedelta(minutes=20), finished_at=finished)
-    )
-    await db.execute(
-        update(Case)
-        .where(Case.region_id == w.region.id, Case.inspection_id == iid)
-        .values(reported_at=finished)
-    )
-    await db.commit()
     return response.json()
 
 
@@ -64,15 +58,14 @@ async def test_coverage_blind_spots_grids_and_unit_scope(inspections, reporting,
         unit=w.unit,
         status="retired",
     )
-    await inspect(inspections, db, w, w.point, local(10, 10))
+    await inspect(inspections, w, w.point, local(10, 10))
     low = [
         {"item_code": i["code"], "outcome": "pass", "grade": 5 if i["code"] == "M-01" else 10}
         for i in w.checklist.items
     ]
-    await inspect(inspections, db, w, w.point, local(10, 28), results=low)
+    await inspect(inspections, w, w.point, local(10, 28), results=low)
     await inspect(
         inspections,
-        db,
         w,
         p5,
         local(10, 5),
@@ -148,14 +141,11 @@ async def test_inspectors_quota_by_week_with_facility_tags(inspections, reportin
         codes = ["M-03"] * facility + ["M-01"] * hygiene
         return [{"id": str(uuid.uuid4()), "item_code": c, "description": "问题"} for c in codes]
 
-    await inspect(inspections, db, w, w.point, local(10, 6), cases=cases(1, 3))  # week of 10-05
-    await inspect(inspections, db, w, w.point, local(10, 13), cases=cases(1, 2))  # week of 10-12
-    invalid = await report_case(inspections, w.inspector, description="重复上报")
-    await act(inspections, w.admin, invalid["id"], "cancel", note="无效")
-    await db.execute(
-        update(Case).where(Case.id == uuid.UUID(invalid["id"])).values(reported_at=local(10, 14))
-    )
-    await db.commit()
+    await inspect(inspections, w, w.point, local(10, 6), cases=cases(1, 3))  # week of 10-05
+    await inspect(inspections, w, w.point, local(10, 13), cases=cases(1, 2))  # week of 10-12
+    with clock.travel_to(local(10, 14)):
+        invalid = await report_case(inspections, w.inspector, description="重复上报")
+        await act(inspections, w.admin, invalid["id"], "cancel", note="无效")
 
     response = await reporting.get("/v1/reports/inspectors?month=2026-10", headers=auth(w.leader))
     assert response.status_code == 200, response.text
@@ -193,7 +183,7 @@ async def test_inspectors_quota_by_week_with_facility_tags(inspections, reportin
     assert lines[0].startswith("人员ID,账号,姓名,检查次数") and len(lines) == 3
 
 
-async def test_chiefs_overview_and_overdue(inspections, reporting, db):
+async def test_chiefs_overview_and_overdue(inspections, registry, reporting, db):
     w = await make_world(db)
     road_point = await make_sample_point(
         db,
@@ -209,27 +199,24 @@ async def test_chiefs_overview_and_overdue(inspections, reporting, db):
     road = await make_chief(
         db, region=w.region, person=w.inspector, kind="road", road_name="解放路"
     )
+    await set_world_policy(registry, w)
     closed = await drive_case(
         inspections,
-        db,
         w,
         point=w.point,
         unit_user=w.unit_user,
-        steps=[("rectify", local(10, 6)), ("verify", local(10, 7))],
-        reported_at=local(10, 3),
         dispatched_at=local(10, 3),
-        due_at=local(10, 8, 18),
+        due_at=local(10, 6),
+        steps=[("rectify", local(10, 5)), ("verify", local(10, 6, 10))],
     )
     overdue = await drive_case(
         inspections,
-        db,
         w,
         point=road_point,
         unit_user=w.other_unit_user,
-        steps=[],
-        reported_at=local(10, 4),
-        dispatched_at=local(10, 4),
+        dispatched_at=local(10, 6, 18),
         due_at=local(10, 9, 18),
+        steps=[],
     )
 
     chiefs = await reporting.get("/v1/reports/chiefs?month=2026-10", headers=auth(w.admin))
@@ -300,8 +287,8 @@ async def test_chiefs_overview_and_overdue(inspections, reporting, db):
     # October 2026 begins on a Thursday: its weeks start 09-28 … 10-26.
     weekly = [(x["week_start"], x["cases_reported"], x["cases_closed"]) for x in body["weekly"]]
     assert weekly == [
-        ("2026-09-28", 2, 0),
-        ("2026-10-05", 0, 1),
+        ("2026-09-28", 1, 0),  # reported 10-03
+        ("2026-10-05", 1, 1),  # reported 10-06, closed 10-06
         ("2026-10-12", 0, 0),
         ("2026-10-19", 0, 0),
         ("2026-10-26", 0, 0),
@@ -317,14 +304,11 @@ async def test_chiefs_overview_and_overdue(inspections, reporting, db):
     )
     assert ("by_source", "woodpecker", "woodpecker", 2, 2, 1, 1, 1, None, None, None) in table
 
-    before = datetime.now(UTC)
-    listed = await reporting.get("/v1/reports/overdue", headers=auth(w.leader))
-    after = datetime.now(UTC)
+    with clock.travel_to(local(10, 20, 6)):  # 10 days and 12 hours after 10-09 18:00
+        listed = await reporting.get("/v1/reports/overdue", headers=auth(w.leader))
     [row] = listed.json()["items"]
     assert (row["case_id"], row["unit_id"]) == (str(overdue), str(w.other_unit.id))
-    due = local(10, 9, 18)
-    low, high = ((t - due).total_seconds() / 3600 for t in (before, after))
-    assert low - 0.05 <= row["hours_overdue"] <= high + 0.05
+    assert row["hours_overdue"] == 252.0
     assert (await reporting.get("/v1/reports/overdue", headers=auth(w.unit_user))).json()[
         "items"
     ] == []

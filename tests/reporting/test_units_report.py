@@ -9,13 +9,13 @@ import openpyxl
 import pytest
 
 from tests.factories import auth, make_world
-from tests.reporting.helpers import by_unit
+from tests.reporting.helpers import by_unit, drive_case, local, set_world_policy
 from tests.reporting.world import EXPECTED_A, EXPECTED_B, ZERO, October, build_october
 
 
 @pytest.fixture
-async def oct_world(inspections, db) -> October:
-    return await build_october(inspections, db)
+async def oct_world(inspections, registry, db) -> October:
+    return await build_october(inspections, registry, db)
 
 
 def figures(row: dict, keys) -> dict:
@@ -58,6 +58,72 @@ async def test_units_report_matches_hand_computed_october_figures(reporting, oct
         headers=auth(w.admin),
     )
     assert utc.json()["items"] == items
+
+
+async def test_the_product_itself_decides_which_world_cases_closed_on_time(
+    inspections, oct_world: October
+):
+    # The world's cases were only driven through the API: the stored verdicts are the
+    # product's, read back the way a user reads a case.
+    verdicts = {}
+    for name, case_id in oct_world.cases.items():
+        response = await inspections.get(f"/v1/cases/{case_id}", headers=auth(oct_world.w.admin))
+        assert response.status_code == 200
+        verdicts[name] = (response.json()["status"], response.json()["closed_on_time"])
+    assert verdicts == {
+        "a0": ("assigned", None),
+        "a1": ("closed", True),  # rectified exactly at the deadline
+        "a2": ("closed", False),  # the rework came after the deadline
+        "a3": ("closed", True),
+        "a4": ("assigned", None),
+        "a5": ("closed", True),
+        "a6": ("assigned", None),
+        "a7": ("assigned", None),
+        "b1": ("closed", True),
+        "b2": ("closed", True),  # on time against the extended deadline
+        "b3": ("returned", None),
+        "b4": ("parked", None),
+    }
+
+
+async def test_an_extension_granted_after_a_late_rectification_leaves_it_late(
+    inspections, registry, reporting, db
+):
+    w = await make_world(db)
+    await set_world_policy(registry, w)
+    case_id = await drive_case(
+        inspections,
+        w,
+        point=w.point,
+        unit_user=w.unit_user,
+        dispatched_at=local(10, 1, 9),
+        due_at=local(10, 4, 9),
+        steps=[
+            ("rectify", local(10, 5, 10)),  # a day late
+            ("reject", local(10, 6, 9)),
+            ("extend", local(10, 6, 12), local(10, 12, 18)),  # now past the late rectification
+            ("rectify", local(10, 8, 10)),
+            ("verify", local(10, 9, 10)),
+        ],
+    )
+    response = await reporting.get("/v1/reports/units?month=2026-10", headers=auth(w.leader))
+    unit = by_unit(response.json()["items"], w.unit.id)
+    # Each rectification is judged against the deadline in force when it was made: the
+    # extension does not turn the first one into an on-time one.
+    assert figures(unit, ("rectified", "rectified_on_time", "rectified_late")) == {
+        "rectified": 2,
+        "rectified_on_time": 1,
+        "rectified_late": 1,
+    }
+    assert figures(unit, ("rework", "extended", "due", "closed", "closed_on_time")) == {
+        "rework": 1,
+        "extended": 1,
+        "due": 1,
+        "closed": 1,
+        "closed_on_time": 1,  # SPEC §6.3: the last rectify before closing was on time
+    }
+    case = (await inspections.get(f"/v1/cases/{case_id}", headers=auth(w.admin))).json()
+    assert (case["due_at"], case["closed_on_time"]) == ("2026-10-12T10:00:00Z", True)
 
 
 async def test_a_utc_month_would_count_a_local_november_deadline(reporting, oct_world: October):

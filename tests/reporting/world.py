@@ -1,18 +1,22 @@
 """The October 2026 world most reporting tests read (Asia/Shanghai), with its hand-computed figures.
 
+Every case is driven through the API at the moments below (``shared.clock.travel_to``);
+the region's policy makes a case due 72 hours after its dispatch, and the product
+computes each deadline and each on-time verdict itself.
+
 Unit A (``w.unit``, point ``w.point``):
-  a0  due 09-25, never rectified              → carried over into October: due, open, overdue
+  a0  due 09-25 18:00, never rectified        → carried over into October: due, open, overdue
   a1  due 10-05 18:00, rectified exactly 10-05 18:00, verified 10-06 → closed on time
-  a2  due 10-08, rectified 10-07 (on time), rejected 10-08, rectified 10-09 (late), verified 10-10
-                                              → closed late (rework 1)
-  a3  due 10-10, rectified 10-09, verified 10-11 → closed on time
-  a4  due 10-12, open                         → overdue
-  a5  due 10-20, rectified 10-15, verified 10-16 → closed on time
+  a2  due 10-08 18:00, rectified 10-07 (on time), rejected 10-08, rectified 10-09 (late),
+      verified 10-10                          → closed late (rework 1)
+  a3  due 10-10 18:00, rectified 10-09, verified 10-11 → closed on time
+  a4  due 10-12 18:00, open                   → overdue
+  a5  due 10-20 18:00, rectified 10-18, verified 10-19 → closed on time (early)
   a6  due 10-31 23:30 local (15:30 UTC)       → due in October, open, overdue at month end
   a7  due 11-01 00:30 local (10-31 16:30 UTC) → October in UTC but November locally: not due
 
-Unit B (``w.other_unit``): b1 closed on time; b2 extended (final due 10-14) and closed on time;
-b3 returned; b4 parked. Unit C: no cases at all.
+Unit B (``w.other_unit``): b1 closed on time; b2 extended on 10-05 (final due 10-14) and
+closed on time; b3 returned; b4 parked. Unit C: no cases at all.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import World, make_sample_point, make_unit, make_world
-from tests.reporting.helpers import drive_case, local
+from tests.reporting.helpers import drive_case, local, set_world_policy
 
 
 @dataclass
@@ -103,8 +107,9 @@ ZERO = {
 }
 
 
-async def build_october(inspections, db: AsyncSession) -> October:
+async def build_october(inspections, registry, db: AsyncSession) -> October:
     w = await make_world(db)
+    await set_world_policy(registry, w)
     unit_c = await make_unit(db, region=w.region, name="环卫所")
     point_b = await make_sample_point(
         db,
@@ -117,17 +122,18 @@ async def build_october(inspections, db: AsyncSession) -> October:
     )
     a = {"point": w.point, "unit_user": w.unit_user}
     b = {"point": point_b, "unit_user": w.other_unit_user}
+    # name: (unit, dispatched at, due at (dispatch + 72 h, computed by the product), steps)
     plan = {
-        "a0": (a, local(9, 20, 9), local(9, 25, 18), []),
+        "a0": (a, local(9, 22, 18), local(9, 25, 18), []),
         "a1": (
             a,
-            local(10, 1, 9),
+            local(10, 2, 18),
             local(10, 5, 18),
             [("rectify", local(10, 5, 18)), ("verify", local(10, 6, 10))],
         ),
         "a2": (
             a,
-            local(10, 2, 9),
+            local(10, 5, 18),
             local(10, 8, 18),
             [
                 ("rectify", local(10, 7, 12)),
@@ -138,49 +144,47 @@ async def build_october(inspections, db: AsyncSession) -> October:
         ),
         "a3": (
             a,
-            local(10, 3, 9),
+            local(10, 7, 18),
             local(10, 10, 18),
             [("rectify", local(10, 9, 12)), ("verify", local(10, 11, 10))],
         ),
-        "a4": (a, local(10, 5, 9), local(10, 12, 18), []),
+        "a4": (a, local(10, 9, 18), local(10, 12, 18), []),
         "a5": (
             a,
-            local(10, 6, 9),
+            local(10, 17, 18),
             local(10, 20, 18),
-            [("rectify", local(10, 15, 12)), ("verify", local(10, 16, 10))],
+            [("rectify", local(10, 18, 12)), ("verify", local(10, 19, 10))],
         ),
-        "a6": (a, local(10, 20, 9), local(10, 31, 23, 30), []),
-        "a7": (a, local(10, 30, 9), local(11, 1, 0, 30), []),
+        "a6": (a, local(10, 28, 23, 30), local(10, 31, 23, 30), []),
+        "a7": (a, local(10, 29, 0, 30), local(11, 1, 0, 30), []),
         "b1": (
             b,
-            local(10, 2, 9),
+            local(10, 3, 18),
             local(10, 6, 18),
             [("rectify", local(10, 5, 12)), ("verify", local(10, 6, 10))],
         ),
         "b2": (
             b,
             local(10, 3, 9),
-            local(10, 14, 18),
+            local(10, 6, 9),
             [
-                ("extend", local(10, 8, 10)),
+                ("extend", local(10, 5, 10), local(10, 14, 18)),
                 ("rectify", local(10, 13, 12)),
                 ("verify", local(10, 14, 10)),
             ],
         ),
-        "b3": (b, local(10, 4, 9), local(10, 9, 18), [("return", local(10, 5, 10))]),
-        "b4": (b, local(10, 5, 9), local(10, 12, 18), [("park", local(10, 7, 10))]),
+        "b3": (b, local(10, 4, 9), local(10, 7, 9), [("return", local(10, 5, 10))]),
+        "b4": (b, local(10, 5, 9), local(10, 8, 9), [("park", local(10, 7, 10))]),
     }
     cases = {}
     for name, (who, dispatched, due, steps) in plan.items():
         cases[name] = await drive_case(
             inspections,
-            db,
             w,
             point=who["point"],
             unit_user=who["unit_user"],
-            steps=steps,
-            reported_at=dispatched,
             dispatched_at=dispatched,
             due_at=due,
+            steps=steps,
         )
     return October(w=w, unit_c=unit_c, point_b=point_b, cases=cases)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.calendar.schemas import CalendarDayItem
+from shared import clock
 from shared.audit import record_change
 from shared.errors import NotFound, Unprocessable
 from shared.listing import keyset_page
@@ -22,7 +23,7 @@ from shared.models import CalendarDay, Region
 async def default_range(session: AsyncSession, region_id: uuid.UUID) -> tuple[dt.date, dt.date]:
     """The current year in the region's time zone."""
     timezone = await session.scalar(select(Region.timezone).where(Region.id == region_id))
-    year = dt.datetime.now(ZoneInfo(timezone or "Asia/Shanghai")).year
+    year = clock.now().astimezone(ZoneInfo(timezone or "Asia/Shanghai")).year
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 
