@@ -36,7 +36,8 @@ class Stack:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
-    def start(self, name: str, *, timeout: float = 90.0) -> None:
+    def start(self, name: str, *, timeout: float = 90.0, env: dict[str, str] | None = None) -> None:
+        """Start ``name`` with the stack's environment (``env`` laid over it) and wait for it."""
         log = open(REPO_ROOT / ".data" / f"e2e-{name}.log", "ab")  # noqa: SIM115
         self.processes[name] = subprocess.Popen(
             [
@@ -50,7 +51,7 @@ class Stack:
                 str(self.ports[name]),
                 "--no-access-log",
             ],
-            env=self.env,
+            env={**self.env, **(env or {})},
             cwd=REPO_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -77,6 +78,11 @@ class Stack:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+    def restart(self, name: str, **env: str) -> None:
+        """Stop ``name`` and start it again with ``env`` (e.g. ``CW_CLOCK_OFFSET_SECONDS``)."""
+        self.stop(name)
+        self.start(name, env=env)
 
     def stop_all(self) -> None:
         for name in list(self.processes):

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
+from shared import clock
 from shared.models import Case, CaseEvent
 from tests.factories import (
     World,
@@ -163,14 +164,12 @@ async def test_filters(inspections, w: World, db) -> None:
     loose = await report_case(
         inspections, w.leader, source="leader", address="x", division_id=str(w.community.id)
     )
-    # Move the market case's deadline into the past to make it overdue.
-    await db.execute(
-        update(Case)
-        .where(Case.region_id == w.region.id, Case.id == uuid.UUID(market["id"]))
-        .values(due_at=datetime.now(UTC) - timedelta(minutes=5))
-    )
-    await db.commit()
+    # Five minutes after the market case's 24-hour deadline, it is overdue (and only it).
+    with clock.travel_to(datetime.fromisoformat(market["due_at"]) + timedelta(minutes=5)):
+        await _assert_filters(inspections, w, market, far, loose, other_street)
 
+
+async def _assert_filters(inspections, w: World, market, far, loose, other_street) -> None:
     a = w.admin
     assert await ids(inspections, a) == [market["id"], far["id"], loose["id"]]
     assert await ids(inspections, a, status="reported") == [loose["id"]]

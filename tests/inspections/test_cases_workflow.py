@@ -10,12 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from shared import clock
 from shared.http_client import ServiceClient
 from shared.models import Case, CaseEvent
-from shared.workdays import DeadlineRules
 from tests.factories import World, auth, make_world, report_case, upload_photo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def act(client, person, case: dict[str, Any], action: str, *, if_match: bool = True, **fields):
@@ -68,9 +70,10 @@ async def test_case_at_a_sample_point_is_dispatched_to_its_unit_with_a_policy_de
     inspections, w: World
 ) -> None:
     photo = await upload_photo(inspections, w.inspector)
-    case = await report_case(
-        inspections, w.inspector, sample_point_id=str(w.point.id), photo_ids=[str(photo)]
-    )
+    with clock.travel_to(datetime(2026, 11, 16, 10, 0, tzinfo=SHANGHAI)):  # a Monday
+        case = await report_case(
+            inspections, w.inspector, sample_point_id=str(w.point.id), photo_ids=[str(photo)]
+        )
     assert case["status"] == "assigned"
     assert case["unit_id"] == str(w.unit.id)
     assert case["division_id"] == str(w.grid.id)
@@ -79,10 +82,11 @@ async def test_case_at_a_sample_point_is_dispatched_to_its_unit_with_a_policy_de
     assert case["location"] == {"lat": w.point.lat, "lon": w.point.lon}
     assert case["photo_ids"] == [str(photo)]
     assert case["reporter_id"] == str(w.inspector.id)
-    # normal = 3 workdays: 23:59:59 Shanghai time on the third working day after dispatch.
-    due = parse(case["due_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
-    assert (due.hour, due.minute, due.second) == (23, 59, 59)
-    assert parse(case["due_at"]) == DeadlineRules().due_at("normal", parse(case["dispatched_at"]))
+    # normal = 3 workdays: 23:59:59 Shanghai time on the third working day after the
+    # dispatch day — Thursday 11-19.
+    # (The dispatch event follows the report event by one microsecond: events never tie.)
+    assert case["dispatched_at"] == "2026-11-16T02:00:00.000001Z"
+    assert case["due_at"] == "2026-11-19T15:59:59Z"
     assert case["overdue"] is False and case["version"] >= 1
 
     history = await events_of(inspections, w.admin, case)
@@ -95,8 +99,48 @@ async def test_case_at_a_sample_point_is_dispatched_to_its_unit_with_a_policy_de
 
 
 async def test_urgent_case_is_due_in_24_wall_clock_hours(inspections, w: World) -> None:
-    case = await assigned_case(inspections, w, severity="urgent")
-    assert parse(case["due_at"]) - parse(case["dispatched_at"]) == timedelta(hours=24)
+    saturday = datetime(2026, 11, 21, 9, 30, tzinfo=SHANGHAI)
+    with clock.travel_to(saturday):  # reported on the phone a minute before it reached us
+        reported = (saturday - timedelta(minutes=1)).isoformat()
+        case = await assigned_case(inspections, w, severity="urgent", reported_at=reported)
+    assert (case["dispatched_at"], case["due_at"]) == (
+        "2026-11-21T01:30:00Z",
+        "2026-11-22T01:30:00Z",
+    )
+
+
+async def test_deadlines_follow_the_policy_and_calendar_set_through_the_registry(
+    inspections, registry, w: World
+) -> None:
+    admin = auth(w.admin)
+    changes = [
+        ("/v1/deadline-policies/urgent", {"amount": 12, "unit": "hours"}),
+        ("/v1/calendar/2026-11-18", {"kind": "holiday", "name": "区庆"}),  # a Wednesday
+        ("/v1/calendar/2026-11-22", {"kind": "workday", "name": "调休"}),  # a Sunday
+    ]
+    for path, body in changes:
+        response = await registry.put(path, json=body, headers=admin)
+        assert response.status_code == 200, response.text
+
+    async def due_of(severity: str, reported: datetime) -> str:
+        with clock.travel_to(reported):
+            case = await report_case(
+                inspections,
+                w.inspector,
+                sample_point_id=str(w.point.id),
+                severity=severity,
+                reported_at=(reported - timedelta(minutes=1)).isoformat(),
+            )
+        return case["due_at"]
+
+    monday = datetime(2026, 11, 16, 10, 0, tzinfo=SHANGHAI)
+    # normal, 3 workdays from Monday: Tue 17, (Wed 18 holiday), Thu 19, Fri 20 → Fri 23:59:59.
+    assert await due_of("normal", monday) == "2026-11-20T15:59:59Z"
+    # complex, 7 workdays: 17, 19, 20, Sun 22 (make-up), 23, 24, 25 → Wed 25 23:59:59.
+    assert await due_of("complex", monday) == "2026-11-25T15:59:59Z"
+    # urgent, 12 wall-clock hours, whatever the calendar: Fri 20:00 → Sat 08:00.
+    friday_evening = datetime(2026, 11, 20, 20, 0, tzinfo=SHANGHAI)
+    assert await due_of("urgent", friday_evening) == "2026-11-21T00:00:00Z"
 
 
 async def test_case_without_a_unit_waits_for_an_admin_to_dispatch_it(inspections, w: World) -> None:
@@ -210,23 +254,21 @@ async def test_reject_sends_the_case_back_for_rework_with_the_same_deadline(
 
 
 async def test_overdue_is_computed_and_a_late_rectification_closes_late(
-    inspections, w: World, db
+    inspections, w: World
 ) -> None:
     case = await assigned_case(inspections, w)
-    # Simulate time passing: move the deadline into the past directly in the database.
-    past = datetime.now(UTC) - timedelta(hours=2)
-    await db.execute(
-        update(Case)
-        .where(Case.region_id == w.region.id, Case.id == uuid.UUID(case["id"]))
-        .values(due_at=past)
-    )
-    await db.commit()
-    seen = (await inspections.get(f"/v1/cases/{case['id']}", headers=auth(w.unit_user))).json()
-    assert seen["overdue"] is True
-    rectified = await rectify(inspections, w, seen)
-    assert rectified["overdue"] is False  # only assigned cases are overdue
-    closed = await ok(act(inspections, w.inspector, rectified, "verify"))
+    due = parse(case["due_at"])
+    with clock.travel_to(due):
+        at_deadline = await inspections.get(f"/v1/cases/{case['id']}", headers=auth(w.unit_user))
+    assert at_deadline.json()["overdue"] is False  # overdue only once the deadline has passed
+    with clock.travel_to(due + timedelta(hours=2)):
+        seen = (await inspections.get(f"/v1/cases/{case['id']}", headers=auth(w.unit_user))).json()
+        assert seen["overdue"] is True
+        rectified = await rectify(inspections, w, seen)
+        assert rectified["overdue"] is False  # only assigned cases are overdue
+        closed = await ok(act(inspections, w.inspector, rectified, "verify"))
     assert closed["closed_on_time"] is False
+    assert parse(closed["last_rectified_at"]) == due + timedelta(hours=2)
 
 
 async def test_extension_request_then_extend(inspections, w: World) -> None:
