@@ -20,6 +20,7 @@ from tests.factories import (
     report_case,
     upload_photo,
 )
+from tests.paging import all_pages
 
 
 @pytest.fixture
@@ -221,18 +222,8 @@ async def test_cursor_pagination_is_stable(inspections, w: World) -> None:
             await report_case(inspections, w.admin, address=f"#{i}", reported_at=at.isoformat())
         )
     expected = [c["id"] for c in sorted(made, key=lambda c: (c["reported_at"], c["id"]))]
-    seen: list[str] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": 2}
-        if cursor:
-            params["cursor"] = cursor
-        page = (await inspections.get("/v1/cases", params=params, headers=auth(w.admin))).json()
-        seen += [c["id"] for c in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == expected
+    seen = await all_pages(inspections, "/v1/cases", headers=auth(w.admin), limit=2)
+    assert [c["id"] for c in seen] == expected
 
 
 async def test_get_one_case_has_an_etag(inspections, w: World) -> None:

@@ -16,6 +16,7 @@ from shared import clock
 from shared.http_client import ServiceClient
 from shared.models import Case, CaseEvent
 from tests.factories import World, auth, make_world, report_case, upload_photo
+from tests.paging import all_pages
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -474,19 +475,8 @@ async def test_events_are_ordered_and_immutable(inspections, w: World, db) -> No
         ("assigned", "rectified"),
     ]
     # Paging through the history yields the same events in the same order.
-    page = await inspections.get(
-        f"/v1/cases/{case['id']}/events", params={"limit": 2}, headers=auth(w.admin)
-    )
-    items, cursor = page.json()["items"], page.json()["next_cursor"]
-    while cursor:
-        page = await inspections.get(
-            f"/v1/cases/{case['id']}/events",
-            params={"limit": 2, "cursor": cursor},
-            headers=auth(w.admin),
-        )
-        items += page.json()["items"]
-        cursor = page.json()["next_cursor"]
-    assert items == first
+    path = f"/v1/cases/{case['id']}/events"
+    assert await all_pages(inspections, path, headers=auth(w.admin), limit=2) == first
     # Later actions only append: the earlier events read back unchanged.
     await ok(
         act(

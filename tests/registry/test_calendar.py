@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from shared.models import CalendarDay
 from tests.factories import auth, make_world
+from tests.paging import all_pages
 
 # National Day 2026: 1–7 October off, Saturday 10 October worked.
 NATIONAL_DAY = [
@@ -159,12 +160,5 @@ async def test_the_default_range_is_the_current_year_and_pages_are_stable(regist
     ]
     days.append({"date": f"{year - 1}-12-31", "kind": "holiday"})
     await registry.post("/v1/calendar/bulk", json={"days": days}, headers=auth(world.admin))
-    seen, cursor = [], None
-    while True:
-        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
-        page = (await registry.get("/v1/calendar", params=params, headers=auth(world.admin))).json()
-        seen += [d["date"] for d in page["items"]]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
-    assert seen == [d["date"] for d in days[:7]]
+    pages = await all_pages(registry, "/v1/calendar", headers=auth(world.admin), limit=3)
+    assert [d["date"] for d in pages] == [d["date"] for d in days[:7]]

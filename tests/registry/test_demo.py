@@ -37,6 +37,7 @@ from shared.models import (
     Unit,
 )
 from shared.settings import CommonSettings
+from tests.paging import all_pages
 
 
 @dataclass(frozen=True)
@@ -331,17 +332,8 @@ async def test_demo_admin_can_list_the_demo_sample_points(
         )
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
-    codes: list[str] = []
-    cursor = None
-    while True:
-        params = {"limit": 100} | ({"cursor": cursor} if cursor else {})
-        response = await registry.get("/v1/sample-points", params=params, headers=headers)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        codes += [p["code"] for p in page["items"]]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
+    points = await all_pages(registry, "/v1/sample-points", headers=headers, limit=100)
+    codes = [p["code"] for p in points]
     assert len(codes) == 172
     assert "GF-NMSC-001" in codes
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from shared.models import Division
 from tests.factories import auth, make_division, make_person, make_region, make_world
+from tests.paging import all_pages
 
 
 async def _division(db, division_id):
@@ -284,19 +285,14 @@ async def test_delta_sync_returns_changes_in_order_with_tombstones(registry, db)
     assert keys == sorted(keys)
 
     # Paging through the changes one by one sees each row exactly once.
-    seen, cursor = [], None
-    while True:
-        params = {"updated_since": since.isoformat(), "limit": 1}
-        if cursor:
-            params["cursor"] = cursor
-        page = (
-            await registry.get("/v1/divisions", params=params, headers=auth(world.admin))
-        ).json()
-        seen += [i["id"] for i in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == [i["id"] for i in items]
+    paged = await all_pages(
+        registry,
+        "/v1/divisions",
+        headers=auth(world.admin),
+        params={"updated_since": since.isoformat()},
+        limit=1,
+    )
+    assert [i["id"] for i in paged] == [i["id"] for i in items]
 
     naive = await registry.get(
         "/v1/divisions", params={"updated_since": "2026-01-01T00:00:00"}, headers=auth(world.admin)

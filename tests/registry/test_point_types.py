@@ -15,6 +15,7 @@ from tests.factories import (
     make_region,
     make_world,
 )
+from tests.paging import all_pages
 
 
 async def _create(registry, world, **overrides):
@@ -182,18 +183,13 @@ async def test_delta_sync_lists_changes_and_tombstones(registry, db):
     ).status_code == 404
     plain = await registry.get("/v1/point-types", headers=auth(world.inspector))
     assert created["id"] not in plain.text
-    pages, cursor = [], None
-    while True:
-        params = {"updated_since": before.isoformat(), "limit": 1}
-        if cursor:
-            params["cursor"] = cursor
-        page = (
-            await registry.get("/v1/point-types", params=params, headers=auth(world.inspector))
-        ).json()
-        pages.extend(page["items"])
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
+    pages = await all_pages(
+        registry,
+        "/v1/point-types",
+        headers=auth(world.inspector),
+        params={"updated_since": before.isoformat()},
+        limit=1,
+    )
     by_id = {item["id"]: item for item in pages}
     assert by_id[created["id"]]["deleted"] is True
     assert by_id[kept["id"]]["deleted"] is False
@@ -206,16 +202,7 @@ async def test_list_is_paged_by_code(registry, db):
     world = await make_world(db)
     for code in ("B", "A", "C"):
         assert (await _create(registry, world, code=code)).status_code == 201
-    seen, cursor = [], None
-    while True:
-        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = (
-            await registry.get("/v1/point-types", params=params, headers=auth(world.admin))
-        ).json()
-        seen.extend(item["code"] for item in page["items"])
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
-    assert seen == sorted(["A", "B", "C", world.point_type.code])
+    pages = await all_pages(registry, "/v1/point-types", headers=auth(world.admin), limit=2)
+    assert [item["code"] for item in pages] == sorted(["A", "B", "C", world.point_type.code])
     bad = await registry.get("/v1/point-types", params={"cursor": "!!"}, headers=auth(world.admin))
     assert bad.status_code == 400

@@ -21,6 +21,7 @@ from tests.factories import (
     make_world,
     service_headers,
 )
+from tests.paging import all_pages
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -46,16 +47,10 @@ def _body(world, **overrides):
     }
 
 
-async def _all_pages(registry, person, params):
-    items, cursor = [], None
-    while True:
-        query = {**params, **({"cursor": cursor} if cursor else {})}
-        response = await registry.get("/v1/sample-points", params=query, headers=auth(person))
-        assert response.status_code == 200, response.text
-        items.extend(response.json()["items"])
-        cursor = response.json()["next_cursor"]
-        if not cursor:
-            return items
+async def _all_pages(registry, person, params, *, limit: int | None = None):
+    return await all_pages(
+        registry, "/v1/sample-points", headers=auth(person), params=params, limit=limit
+    )
 
 
 async def test_admin_creates_reads_updates_and_deletes_a_point(registry, db):
@@ -283,7 +278,8 @@ async def test_near_orders_by_true_distance_within_the_radius(registry, db):
     got = await _all_pages(
         registry,
         world.inspector,
-        {"near": f"{centre_lat},{centre_lon}", "radius_m": radius, "limit": 4},
+        {"near": f"{centre_lat},{centre_lon}", "radius_m": radius},
+        limit=4,
     )
     assert [p["id"] for p in got] == [pid for _, pid in expected]
     for item, (distance, _) in zip(got, expected, strict=True):
@@ -333,7 +329,7 @@ async def test_near_is_exact_where_the_planar_index_is_most_sheared(registry, db
     candidates = [north, east, north_east]
     expected = sorted(candidates, key=lambda p: haversine_m(lat, lon, p.lat, p.lon))
     got = await _all_pages(
-        registry, world.inspector, {"near": f"{lat},{lon}", "radius_m": 1100, "limit": 1}
+        registry, world.inspector, {"near": f"{lat},{lon}", "radius_m": 1100}, limit=1
     )
     assert [p["id"] for p in got] == [
         str(p.id) for p in expected if haversine_m(lat, lon, p.lat, p.lon) <= 1100
@@ -373,7 +369,7 @@ async def test_delta_sync_returns_deleted_points_as_tombstones(registry, db):
     )
     await registry.delete(f"/v1/sample-points/{created['id']}", headers=auth(world.admin))
     changes = await _all_pages(
-        registry, world.inspector, {"updated_since": since.isoformat(), "limit": 1}
+        registry, world.inspector, {"updated_since": since.isoformat()}, limit=1
     )
     by_id = {p["id"]: p for p in changes}
     assert set(by_id) == {created["id"], str(retired.id)}
@@ -397,7 +393,7 @@ async def test_default_list_is_paged_by_code_without_gaps(registry, db):
             unit=world.unit,
             code=f"P-{index:02d}",
         )
-    pages = await _all_pages(registry, world.leader, {"limit": 3})
+    pages = await _all_pages(registry, world.leader, {}, limit=3)
     codes = [p["code"] for p in pages]
     assert codes == sorted(codes) and len(codes) == len(set(codes)) == 8
     over = await registry.get(

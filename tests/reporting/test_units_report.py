@@ -10,7 +10,15 @@ import pytest
 
 from tests.factories import auth, make_world
 from tests.reporting.helpers import by_unit, drive_case, local, set_world_policy
-from tests.reporting.world import EXPECTED_A, EXPECTED_B, ZERO, October, build_october
+from tests.reporting.world import (
+    EXPECTED_A,
+    EXPECTED_B,
+    EXPECTED_VERDICTS,
+    ZERO,
+    October,
+    build_october,
+    verdicts,
+)
 
 
 @pytest.fixture
@@ -65,25 +73,7 @@ async def test_the_product_itself_decides_which_world_cases_closed_on_time(
 ):
     # The world's cases were only driven through the API: the stored verdicts are the
     # product's, read back the way a user reads a case.
-    verdicts = {}
-    for name, case_id in oct_world.cases.items():
-        response = await inspections.get(f"/v1/cases/{case_id}", headers=auth(oct_world.w.admin))
-        assert response.status_code == 200
-        verdicts[name] = (response.json()["status"], response.json()["closed_on_time"])
-    assert verdicts == {
-        "a0": ("assigned", None),
-        "a1": ("closed", True),  # rectified exactly at the deadline
-        "a2": ("closed", False),  # the rework came after the deadline
-        "a3": ("closed", True),
-        "a4": ("assigned", None),
-        "a5": ("closed", True),
-        "a6": ("assigned", None),
-        "a7": ("assigned", None),
-        "b1": ("closed", True),
-        "b2": ("closed", True),  # on time against the extended deadline
-        "b3": ("returned", None),
-        "b4": ("parked", None),
-    }
+    assert await verdicts(inspections, oct_world) == EXPECTED_VERDICTS
 
 
 async def test_an_extension_granted_after_a_late_rectification_leaves_it_late(

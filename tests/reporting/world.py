@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.factories import World, make_sample_point, make_unit, make_world
+from tests.factories import World, auth, make_sample_point, make_unit, make_world
 from tests.reporting.helpers import drive_case, local, set_world_policy
 
 
@@ -81,6 +81,21 @@ EXPECTED_B = {
     "volume_points": 4.0,  # due 2 → band ≥ 1
     "score": 94.0,  # 30 + 30 + 30 + 10·0.4
     "grade": "A",
+}
+# What the product itself stores for each case: (status, closed_on_time).
+EXPECTED_VERDICTS = {
+    "a0": ("assigned", None),
+    "a1": ("closed", True),  # rectified exactly at the deadline
+    "a2": ("closed", False),  # the rework came after the deadline
+    "a3": ("closed", True),
+    "a4": ("assigned", None),
+    "a5": ("closed", True),
+    "a6": ("assigned", None),
+    "a7": ("assigned", None),
+    "b1": ("closed", True),
+    "b2": ("closed", True),  # on time against the extended deadline
+    "b3": ("returned", None),
+    "b4": ("parked", None),
 }
 ZERO = {
     "assigned": 0,
@@ -188,3 +203,13 @@ async def build_october(inspections, registry, db: AsyncSession) -> October:
             steps=steps,
         )
     return October(w=w, unit_c=unit_c, point_b=point_b, cases=cases)
+
+
+async def verdicts(inspections, world: October) -> dict[str, tuple[str, bool | None]]:
+    """Each world case's status and stored ``closed_on_time``, read through the API."""
+    out = {}
+    for name, case_id in world.cases.items():
+        response = await inspections.get(f"/v1/cases/{case_id}", headers=auth(world.w.admin))
+        assert response.status_code == 200, response.text
+        out[name] = (response.json()["status"], response.json()["closed_on_time"])
+    return out

@@ -250,6 +250,11 @@ async def next_event_time(
 # ---------------------------------------------------------------- reading
 
 
+def on_time(rectified_at: datetime | None, due_at: datetime | None) -> bool:
+    """SPEC §6.3: a rectification is on time when it came at or before the deadline."""
+    return rectified_at is not None and due_at is not None and rectified_at <= due_at
+
+
 def is_overdue(case: Case, now: datetime | None = None) -> bool:
     """A case is overdue while it is assigned past its deadline (SPEC §6.3)."""
     return case.status == "assigned" and case.due_at is not None and (now or utcnow()) > case.due_at
@@ -537,11 +542,7 @@ async def apply_action(
         case.last_rectified_at = now
     elif action == "verify":
         case.closed_at = now
-        case.closed_on_time = (
-            case.last_rectified_at is not None
-            and case.due_at is not None
-            and case.last_rectified_at <= case.due_at
-        )
+        case.closed_on_time = on_time(case.last_rectified_at, case.due_at)
     elif action == "reject":
         case.rework_count += 1
     elif action == "park":
