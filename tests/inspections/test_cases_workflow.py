@@ -10,13 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from shared import clock
 from shared.http_client import ServiceClient
 from shared.models import Case, CaseEvent
 from tests.factories import World, auth, make_world, report_case, upload_photo
 from tests.paging import all_pages
+from tests.waiting import eventually, sessions_blocked_by
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -381,26 +382,36 @@ async def test_cancel_an_invalid_report_and_a_returned_case(inspections, w: Worl
     )
 
 
+ADMIN_ON_ASSIGNED = ["mark_duplicate", "extend", "park"]
+UNIT_ON_ASSIGNED = ["return", "request_extension", "rectify"]
+
+
 @pytest.mark.parametrize(
-    ("status_path", "action", "person", "code"),
+    ("status_path", "action", "person", "code", "allowed"),
     [
-        # wrong role for the action, whatever the state → 403
-        ("assigned", "rectify", "inspector", 403),
-        ("assigned", "rectify", "admin", 403),
-        ("rectified", "verify", "unit_user", 403),
-        ("assigned", "dispatch", "unit_user", 403),
-        ("assigned", "park", "leader", 403),
+        # wrong role for the action, whatever the state → 403, with what that role may do
+        ("assigned", "rectify", "inspector", 403, []),
+        ("assigned", "rectify", "admin", 403, ADMIN_ON_ASSIGNED),
+        ("rectified", "verify", "unit_user", 403, []),
+        ("assigned", "dispatch", "unit_user", 403, UNIT_ON_ASSIGNED),
+        ("assigned", "park", "leader", 403, []),
         # right role, wrong state → 409
-        ("assigned", "dispatch", "admin", 409),
-        ("rectified", "rectify", "unit_user", 409),
-        ("assigned", "verify", "inspector", 409),
-        ("closed", "reject", "inspector", 409),
-        ("closed", "park", "admin", 409),
-        ("reported", "resume", "admin", 409),
+        ("assigned", "dispatch", "admin", 409, ADMIN_ON_ASSIGNED),
+        ("rectified", "rectify", "unit_user", 409, []),
+        ("assigned", "verify", "inspector", 409, []),
+        ("closed", "reject", "inspector", 409, []),
+        ("closed", "park", "admin", 409, []),
+        ("reported", "resume", "admin", 409, ["dispatch", "cancel", "mark_duplicate"]),
     ],
 )
-async def test_forbidden_pairs(
-    inspections, w: World, status_path: str, action: str, person: str, code: int
+async def test_a_forbidden_action_is_refused_with_what_is_allowed_and_changes_nothing(
+    inspections,
+    w: World,
+    status_path: str,
+    action: str,
+    person: str,
+    code: int,
+    allowed: list[str],
 ) -> None:
     case = await assigned_case(inspections, w)
     if status_path in ("rectified", "closed"):
@@ -409,24 +420,14 @@ async def test_forbidden_pairs(
         case = await ok(act(inspections, w.admin, case, "verify"))
     if status_path == "reported":
         case = await report_case(inspections, w.inspector, address="x")
+    assert case["status"] == status_path
     body: dict[str, Any] = {"note": "n"}
     if action == "dispatch":
         body["unit_id"] = str(w.unit.id)
     response = await act(inspections, getattr(w, person), case, action, **body)
     assert response.status_code == code, response.text
-    problem = response.json()
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert "allowed_actions" in problem
-    expected = {
-        ("assigned", "admin"): ["mark_duplicate", "extend", "park"],
-        ("assigned", "inspector"): [],
-        ("rectified", "unit_user"): [],
-        ("closed", "inspector"): [],
-        ("closed", "admin"): [],
-        ("reported", "admin"): ["dispatch", "cancel", "mark_duplicate"],
-    }
-    if (status_path, person) in expected:
-        assert problem["allowed_actions"] == expected[(status_path, person)]
+    assert response.json()["allowed_actions"] == allowed
     after = (await inspections.get(f"/v1/cases/{case['id']}", headers=auth(w.admin))).json()
     assert after["version"] == case["version"] and after["status"] == case["status"]
 
@@ -507,13 +508,28 @@ async def test_actions_need_a_valid_token(inspections, w: World) -> None:
     assert (await inspections.get(f"/v1/cases/{case['id']}")).status_code == 401
 
 
-async def test_two_people_acting_at_once_cannot_both_win(inspections, w: World) -> None:
+async def test_two_people_acting_at_once_cannot_both_win(inspections, w: World, engine) -> None:
     case = await assigned_case(inspections, w)
     photo = await upload_photo(inspections, w.unit_user)
-    results = await asyncio.gather(
-        act(inspections, w.unit_user, case, "rectify", note="done", photo_ids=[str(photo)]),
-        act(inspections, w.admin, case, "park", note="later"),
-    )
+    # Hold the case's row so that both requests reach it and wait there together: when it
+    # is let go, both are in flight on the same version, and exactly one may win.
+    async with engine.connect() as holder:
+        await holder.execute(
+            text("SELECT 1 FROM cases WHERE region_id = :r AND id = :i FOR UPDATE"),
+            {"r": w.region.id, "i": case["id"]},
+        )
+        holder_pid = await holder.scalar(text("SELECT pg_backend_pid()"))
+        both = asyncio.gather(
+            act(inspections, w.unit_user, case, "rectify", note="done", photo_ids=[str(photo)]),
+            act(inspections, w.admin, case, "park", note="later"),
+        )
+        await eventually(
+            lambda: sessions_blocked_by(engine, holder_pid),
+            equals=2,
+            what="both actions waiting on the case's row",
+        )
+        await holder.rollback()
+    results = await both
     assert sorted(r.status_code for r in results) == [200, 412]
     winner = next(r.json() for r in results if r.status_code == 200)
     after = (await inspections.get(f"/v1/cases/{case['id']}", headers=auth(w.admin))).json()
