@@ -100,6 +100,9 @@ def stack(database_url: str) -> Iterator[Stack]:
         "CW_ENV": "test",
         "CW_DEMO": "0",
         "CW_LOG_LEVEL": "WARNING",
+        # No background retries of pending inspections: a test that wants the loop restarts
+        # inspections with it on (test_registry_down), so no process finishes other tests' rows.
+        "INSPECTIONS_PENDING_RETRY_SECONDS": "0",
         **{f"CW_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
     }
     stack = Stack(env=env, ports=ports)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 import openpyxl
@@ -18,6 +16,7 @@ from shared.embedded_db import REPO_ROOT
 from shared.models import AccountabilityRun
 from tests.e2e.conftest import _free_port
 from tests.factories import auth, make_world, report_case
+from tests.waiting import eventually
 
 
 async def test_a_case_reported_over_http_shows_in_the_units_report(stack, db):
@@ -91,22 +90,29 @@ async def test_two_replicas_make_one_daily_run(database_url, db):
     }
     replicas = [_start_replica(env, _free_port(), f"e2e-reporting-replica{i}.log") for i in (1, 2)]
 
-    async def daily_runs() -> int:
+    async def daily_runs(region_id=w.region.id) -> int:
         return await db.scalar(
             select(func.count()).where(
-                AccountabilityRun.region_id == w.region.id, AccountabilityRun.trigger == "daily"
+                AccountabilityRun.region_id == region_id, AccountabilityRun.trigger == "daily"
             )
         )
 
+    async def daily_runs_while_alive(region_id=w.region.id) -> int:
+        assert all(p.poll() is None for p in replicas), "a replica exited; see .data/"
+        return await daily_runs(region_id)
+
     try:
-        deadline = time.monotonic() + 60
-        while await daily_runs() == 0:
-            assert all(p.poll() is None for p in replicas), "a replica exited; see .data/"
-            assert time.monotonic() < deadline, "no daily run happened"
-            await asyncio.sleep(0.2)
-        # Let both replicas wake several more times: they must find today's run done.
-        await asyncio.sleep(3)
-        assert all(p.poll() is None for p in replicas)
+        await eventually(daily_runs_while_alive, within=60, what="the first daily run")
+        # Instead of sleeping while the replicas wake again: two regions appear one after
+        # the other, and each one's run proves the replicas ticked again after the first.
+        for _ in range(2):
+            later = await make_world(db)
+            await eventually(
+                lambda later=later: daily_runs_while_alive(later.region.id),
+                within=30,
+                what="a later tick",
+            )
+            assert await daily_runs(later.region.id) == 1
     finally:
         for proc in replicas:
             _stop(proc)

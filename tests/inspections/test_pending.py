@@ -73,10 +73,10 @@ async def test_registry_down_keeps_the_inspection_pending_then_finishes_it(
         assert [i["id"] for i in listed.json()["items"]] == [body["id"]]
 
         # Still down: a retry leaves it pending.
-        await retry_pending(inspections_app, limit=50)
+        await retry_pending(inspections_app, limit=50, region_id=world.region.id)
         assert (await _inspection(db, body["id"])).validation == "pending"
 
-    await retry_pending(inspections_app, limit=50)
+    await retry_pending(inspections_app, limit=50, region_id=world.region.id)
 
     stored = await _inspection(db, body["id"])
     assert stored.validation == "valid"
@@ -111,7 +111,7 @@ async def test_a_pending_inspection_the_registry_refuses_is_rejected(
             r = await inspections.post("/v1/inspections", json=body, headers=auth(world.inspector))
             assert r.status_code == 202
 
-    await retry_pending(inspections_app, limit=50)
+    await retry_pending(inspections_app, limit=50, region_id=world.region.id)
 
     first = await _inspection(db, unknown_point["id"])
     assert first.validation == "rejected"
@@ -162,10 +162,28 @@ async def test_a_batch_while_the_registry_is_down_is_all_pending(inspections, in
             "/v1/inspections/batch", json={"inspections": items}, headers=auth(world.inspector)
         )
     assert [r["status"] for r in response.json()["results"]] == [202] * 5
-    await retry_pending(inspections_app, limit=50)
+    await retry_pending(inspections_app, limit=50, region_id=world.region.id)
     valid = await db.scalar(
         select(func.count())
         .select_from(Inspection)
         .where(Inspection.region_id == world.region.id, Inspection.validation == "valid")
     )
     assert valid == 5
+
+
+async def test_a_retry_confined_to_one_region_leaves_the_others_pending(
+    inspections, inspections_app, db
+):
+    mine, theirs = await make_world(db), await make_world(db)
+    bodies = {w.region.id: inspection_body(w) for w in (mine, theirs)}
+    async with registry_unreachable(inspections_app):
+        for w in (mine, theirs):
+            response = await inspections.post(
+                "/v1/inspections", json=bodies[w.region.id], headers=auth(w.inspector)
+            )
+            assert response.status_code == 202
+    assert await retry_pending(inspections_app, limit=50, region_id=mine.region.id) == 1
+    assert (await _inspection(db, bodies[mine.region.id]["id"])).validation == "valid"
+    assert (await _inspection(db, bodies[theirs.region.id]["id"])).validation == "pending"
+    await retry_pending(inspections_app, limit=50, region_id=theirs.region.id)
+    assert (await _inspection(db, bodies[theirs.region.id]["id"])).validation == "valid"

@@ -844,13 +844,17 @@ def _pydantic_errors(exc: ValidationError) -> list[dict[str, Any]]:
 # --- the pending queue ---------------------------------------------------------
 
 
-async def retry_pending(app: FastAPI, *, limit: int = 20) -> int:
+async def retry_pending(
+    app: FastAPI, *, limit: int = 20, region_id: uuid.UUID | None = None
+) -> int:
     """Finish up to ``limit`` pending inspections, each in its own transaction.
 
     Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several replicas share
     the queue without doing anything twice. Stops early while the registry is
     still unreachable. Returns how many inspections left the pending state — each
-    counted only once its transaction has committed.
+    counted only once its transaction has committed. ``region_id`` confines the pass
+    to one region (a test finishes only its own rows; the background loop passes none
+    and serves every region).
     """
     done = 0
     skipped: list[uuid.UUID] = []
@@ -865,6 +869,8 @@ async def retry_pending(app: FastAPI, *, limit: int = 20) -> int:
                 .limit(1)
                 .with_for_update(skip_locked=True)
             )
+            if region_id is not None:
+                stmt = stmt.where(Inspection.region_id == region_id)
             if skipped:
                 stmt = stmt.where(Inspection.id.not_in(skipped))
             inspection = await session.scalar(stmt)
