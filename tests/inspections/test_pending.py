@@ -4,29 +4,13 @@ then validated, scored and its cases opened once the registry answers."""
 from __future__ import annotations
 
 import uuid
-from contextlib import asynccontextmanager
 
 from sqlalchemy import func, select
 
 from inspections.ingest.service import retry_pending
-from shared.http_client import ServiceClient
 from shared.models import Case, Inspection
 from tests.factories import auth, inspection_body, make_world, upload_photo
-
-
-@asynccontextmanager
-async def registry_unreachable(app):
-    """Point the app's registry client at a closed port for the duration."""
-    real = app.state.registry_client
-    dead = ServiceClient(
-        "http://127.0.0.1:9", service_token=app.state.settings.service_token, timeout=1, retries=0
-    )
-    app.state.registry_client = dead
-    try:
-        yield
-    finally:
-        app.state.registry_client = real
-        await dead.aclose()
+from tests.inspections.outage import registry_unreachable
 
 
 async def _inspection(db, inspection_id) -> Inspection:
