@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -112,6 +113,17 @@ def stack(database_url: str) -> Iterator[Stack]:
         yield stack
     finally:
         stack.stop_all()
+
+
+@pytest.fixture
+async def pending_loop(stack: Stack) -> AsyncIterator[Stack]:
+    """The stack with inspections retrying pending inspections every half second (the
+    product's own background loop), for the tests that wait for it; restored after."""
+    await asyncio.to_thread(stack.restart, "inspections", INSPECTIONS_PENDING_RETRY_SECONDS="0.5")
+    try:
+        yield stack
+    finally:
+        await asyncio.to_thread(stack.restart, "inspections")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,7 +4,6 @@ phone resubmitting anything."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import httpx
@@ -13,22 +12,14 @@ from tests.factories import auth, inspection_body, make_world
 from tests.waiting import eventually
 
 
-async def test_an_inspection_survives_a_registry_outage(stack, db):
+async def test_an_inspection_survives_a_registry_outage(pending_loop, db):
     world = await make_world(db)
     case_id = str(uuid.uuid4())
     body = inspection_body(
         world,
         cases=[{"id": case_id, "item_code": "M-01", "description": "五公示缺失"}],
     )
-    # This test wants the product's own background retry: inspections with the loop on.
-    await asyncio.to_thread(stack.restart, "inspections", INSPECTIONS_PENDING_RETRY_SECONDS="0.5")
-    try:
-        await _survive_an_outage(stack, world, body, case_id)
-    finally:
-        await asyncio.to_thread(stack.restart, "inspections")
-
-
-async def _survive_an_outage(stack, world, body: dict, case_id: str) -> None:
+    stack = pending_loop  # the product's own background retry finishes the inspection
     inspections = stack.url("inspections")
     stack.stop("registry")
     try:

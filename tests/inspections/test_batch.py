@@ -19,7 +19,7 @@ from tests.factories import (
     report_case,
     upload_photo,
 )
-from tests.inspections.outage import registry_unreachable
+from tests.inspections.registry_outage import registry_unreachable
 from tests.waiting import eventually, sessions_blocked_by
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from inspections.ingest.service import retry_pending
 from shared.models import Case, Inspection
 from tests.factories import auth, inspection_body, make_world, upload_photo
-from tests.inspections.outage import registry_unreachable
+from tests.inspections.registry_outage import registry_unreachable
 
 
 async def _inspection(db, inspection_id) -> Inspection:
