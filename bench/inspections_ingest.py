@@ -1,33 +1,43 @@
-"""Inspection ingest under load (issue 3): POST /v1/inspections and /batch against ceilings.
+"""Inspection ingest under load (issues 3 and 14): POST /v1/inspections and /batch against
+peers that do the same work.
 
 `uv run python bench/inspections_ingest.py`:
 
 1. a fresh database migrated by Alembic with one region (provisioned like production:
    standard, categories, deadline policy), 1 street / 10 grids, 20 units, one point type
-   with a 10-item checklist (version 1) and 1,000 sample points, and one inspector;
+   with a 10-item checklist (version 1), 1,000 sample points and 64 inspectors — one JWT
+   per simulated phone, so the verification cache meets as many tokens as phones;
 2. processes on 127.0.0.1, uvicorn with one worker each: the real registry, the real
-   inspections service (wired to that registry for the sample-point context; its context
-   cache absorbs most lookups — realistic; the 1,000 distinct points make it miss ~1,000
-   times per 45 s; each run's warm-up visits all 1,000 points once, so the measured
-   phase starts with a warm cache), a constant-answer FastAPI app, and a *bare* FastAPI app that validates
-   the same body with the same pydantic model and inserts the same rows with raw asyncpg
-   in one transaction;
-3. at 16 and 64 keep-alive clients (a separate process, bodies built before the clock
-   starts): (a) the constant endpoint, (a′) the bare endpoint, (b) the real
-   POST /v1/inspections — a realistic body (10 item results with grades, deductions,
-   pass/fail/na and notes, 2 cases, location, epidemic checks, no photos) at a random one
-   of the 1,000 points, every request a NEW inspection id and new case ids, (c) the real
-   POST /v1/inspections/batch with 50 such bodies per request; then (d) the same rows
-   inserted with raw asyncpg, no HTTP, 10 connections, one transaction per inspection;
-4. prints a markdown table, the ratios b/a′ and c/d, and writes
-   ``bench/results/inspections_ingest.json``.
+   inspections service (wired to that registry for the sample-point context), a
+   constant-answer app, and two peers of the single endpoint (bench/ingest_peers.py):
+   (a′) **the same work with no framework** — a raw ASGI callable that verifies the JWT,
+   validates with the same model and runs the service's own ``submit`` (registry context
+   through the same cache, the idempotency check riding on the same one
+   ``INSERT … ON CONFLICT`` statement, deadlines from the calendar) and commits before
+   answering; (a″) **the conventional first implementation** — FastAPI, the same auth,
+   context and scoring, then the SQLAlchemy ORM one row at a time in one transaction;
+3. at 16 and 64 keep-alive clients (a separate process; bodies built and their photos
+   uploaded before the clock starts): (a) the constant endpoint, (a′), (a″), (b) the
+   real POST /v1/inspections — bodies as phones send them: 10 item results with grades,
+   deductions, pass/fail/na and notes, 2 cases, location, epidemic checks, and 2 photos
+   uploaded first (PUT /v1/photos) and cited (one by a failed item, one by a case), at a
+   random one of the 1,000 points, every request a new inspection id and new case ids;
+   (b, cold) is (b) on the service before it has served anything (every first visit of a
+   point asks the registry), the others run after a warm-up that visits every point;
+   (c) the real POST /v1/inspections/batch with 50 photo-less bodies per request; then
+   (d) the same rows inserted with raw asyncpg, no HTTP, 10 connections, **50
+   inspections per transaction** — the batch's granularity;
+4. prints a markdown table, the ratios, and writes ``bench/results/inspections_ingest.json``.
 
 (b₀), at 16 clients, is the same service answering *before* its commit, as it did
 before issue 7 (``answer_before_commit.py``); b/b₀ prices commit-before-answer.
 
-A request counts as an error unless it answers 201 (single) or 200 with 50 × 201 (batch).
+A request counts as an error unless its answer is what the phone needs: 201 whose body
+carries the inspection's id and ``"validation":"valid"`` (single), or 200 with 50 × 201
+(batch); the first unexpected answer of a run is printed.
 Targets: b/a′ ≥ 0.5 with b's p99 < 100 ms at 16 clients; c/d ≥ 0.5.
-Sizes: BENCH_REQUESTS (single requests per run, default 1500), BENCH_BATCHES (100).
+Sizes: BENCH_REQUESTS (single requests per run, default 1500), BENCH_BATCHES (100),
+BENCH_RAW_INSPECTIONS (4000), BENCH_POINTS (1000).
 """
 
 from __future__ import annotations
@@ -54,7 +64,6 @@ from common import (  # noqa: E402
     LoadResult,
     ServerProcess,
     asyncpg_connect,
-    asyncpg_connect_kwargs,
     bench_organisation,
     constant_server,
     fresh_database,
@@ -62,15 +71,12 @@ from common import (  # noqa: E402
     summarize,
     write_results,
 )
-from fastapi.responses import JSONResponse  # noqa: E402
-
-from inspections.ingest.schemas import InspectionCreate  # noqa: E402
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1500"))
 BATCHES = int(os.environ.get("BENCH_BATCHES", "100"))
 RAW_INSPECTIONS = int(os.environ.get("BENCH_RAW_INSPECTIONS", "4000"))
 BATCH_SIZE = 50
-POINTS = 1000
+POINTS = int(os.environ.get("BENCH_POINTS", "1000"))
 ITEMS = 10
 CLIENT_LEVELS = (16, 64)
 MAX_SECONDS = 30.0
@@ -81,6 +87,8 @@ TARGET_SINGLE_RATIO = 0.5
 TARGET_P99_MS = 100.0
 TARGET_BATCH_RATIO = 0.5
 ITEM_CODES = [f"I-{k:02d}" for k in range(ITEMS)]
+# One JWT per simulated inspector: the verification cache meets as many tokens as phones.
+INSPECTORS = 64
 
 
 # --------------------------------------------------------------------------- seeding
@@ -134,17 +142,21 @@ async def seed(url: str) -> dict[str, Any]:
                 max_points=10 * ITEMS,
             )
         )
-        inspector = Person(
-            region_id=region.id,
-            id=uuid.uuid4(),
-            username="bench-ingest-inspector",
-            password_hash=password_hash.hash("bench"),
-            display_name="Bench",
-            role="inspector",
-        )
-        session.add(inspector)
+        hashed = password_hash.hash("bench")
+        inspectors = [
+            Person(
+                region_id=region.id,
+                id=uuid.uuid4(),
+                username=f"bench-ingest-inspector-{k:02d}",
+                password_hash=hashed,
+                display_name=f"Bench {k}",
+                role="inspector",
+            )
+            for k in range(INSPECTORS)
+        ]
+        session.add_all(inspectors)
         await session.commit()
-        region_id, inspector_id, type_id = region.id, inspector.id, point_type.id
+        region_id, inspector_id, type_id = region.id, inspectors[0].id, point_type.id
         category_id = category.id
     await engine.dispose()
 
@@ -184,17 +196,20 @@ async def seed(url: str) -> dict[str, Any]:
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
-    token = issue_token(
-        secret=JWT_SECRET,
-        ttl_seconds=3600,
-        person_id=inspector_id,
-        region_id=region_id,
-        role="inspector",
-        unit_id=None,
-        username="bench-ingest-inspector",
-    )
+    tokens = [
+        issue_token(
+            secret=JWT_SECRET,
+            ttl_seconds=3600,
+            person_id=person.id,
+            region_id=region_id,
+            role="inspector",
+            unit_id=None,
+            username=person.username,
+        )
+        for person in inspectors
+    ]
     return {
-        "token": token,
+        "tokens": tokens,
         "region_id": str(region_id),
         "inspector_id": str(inspector_id),
         "point_type_id": str(type_id),
@@ -207,9 +222,14 @@ async def seed(url: str) -> dict[str, Any]:
 
 
 def make_body(
-    rng: random.Random, points: list[dict[str, Any]], now: datetime, index: int | None = None
+    rng: random.Random,
+    points: list[dict[str, Any]],
+    now: datetime,
+    index: int | None = None,
+    photos: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A realistic phone submission: 10 item results, 2 cases, location, no photos."""
+    """A realistic phone submission: 10 item results, 2 cases, location; with ``photos``
+    (uploaded first), one cited by a failed item and one by a case, as phones send them."""
     point = points[rng.randrange(len(points)) if index is None else index % len(points)]
     finished = now - timedelta(minutes=rng.uniform(5, 120))
     results = []
@@ -247,6 +267,9 @@ def make_body(
             "location": {"lat": point["lat"] + 0.0001, "lon": point["lon"]},
         },
     ]
+    if photos is not None:
+        results[1]["photo_ids"] = [photos[0]]
+        cases[0]["photo_ids"] = [photos[1]]
     return {
         "id": str(uuid.uuid4()),
         "sample_point_id": point["id"],
@@ -426,52 +449,6 @@ def raw_context(seeded: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------- (a′) bare app
-
-
-def _bare_app():
-    """FastAPI + the same pydantic model + raw asyncpg rows in one transaction (no auth,
-    no registry, no idempotency, no checks): the HTTP-plus-database ceiling."""
-    import asyncpg
-    from fastapi import FastAPI
-
-    seeded = json.loads(Path(os.environ["BENCH_BARE_SEED"]).read_text())
-    ctx = raw_context(seeded)
-    state: dict[str, Any] = {}
-
-    async def lifespan(app: FastAPI):
-        state["pool"] = await asyncpg.create_pool(
-            **asyncpg_connect_kwargs(os.environ["BENCH_BARE_DATABASE_URL"]),
-            min_size=10,
-            max_size=10,
-        )
-        yield
-        await state["pool"].close()
-
-    app = FastAPI(lifespan=lifespan)
-
-    @app.post("/v1/inspections", status_code=201)
-    async def submit(body: InspectionCreate) -> JSONResponse:
-        data = body.model_dump(mode="json")
-        rows = raw_rows(data, ctx, json.dumps(data))
-        async with state["pool"].acquire() as conn:
-            await insert_raw(conn, rows)
-        return JSONResponse({"id": str(body.id)}, status_code=201)
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    return app
-
-
-def __getattr__(name: str) -> Any:
-    # Built lazily (uvicorn imports "inspections_ingest:bare_app" in the server process).
-    if name == "bare_app":
-        return _bare_app()
-    raise AttributeError(name)
-
-
 # --------------------------------------------------------------------------- POST load
 
 
@@ -481,7 +458,7 @@ class PostSpec:
 
     port: int
     path: str
-    headers: dict[str, str]
+    tokens: list[str]  # request i is sent by inspector i mod len(tokens)
     points: list[dict[str, Any]]
     concurrency: int
     requests: int
@@ -490,12 +467,13 @@ class PostSpec:
     max_seconds: float = MAX_SECONDS
     seed: int = 1
     expect: list[int] = field(default_factory=lambda: [201])
+    photo_port: int = 0  # > 0: each measured body cites 2 photos PUT there before the clock
 
 
-def _encode_request(spec: PostSpec, payload: bytes) -> bytes:
-    extra = "".join(f"{k}: {v}\r\n" for k, v in spec.headers.items())
+def _encode_request(spec: PostSpec, payload: bytes, token: str) -> bytes:
     head = (
-        f"POST {spec.path} HTTP/1.1\r\nHost: 127.0.0.1:{spec.port}\r\n{extra}"
+        f"POST {spec.path} HTTP/1.1\r\nHost: 127.0.0.1:{spec.port}\r\n"
+        f"Authorization: Bearer {token}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
     )
     return head.encode("latin-1") + payload
@@ -506,28 +484,47 @@ async def _post_load(spec: PostSpec, on_warm) -> dict[str, Any]:
 
     rng = random.Random(spec.seed)
     now = datetime.now(UTC)
+    photos = await _upload_photos(spec, 2 * spec.requests) if spec.photo_port else []
 
-    def build(count: int, cover: bool = False) -> list[bytes]:
+    def build(count: int, cover: bool = False, cite: bool = False) -> list[tuple[bytes, bytes]]:
+        """Encoded requests, each with the marker its answer must carry."""
         out = []
         for i in range(count):
+            token = spec.tokens[i % len(spec.tokens)]
             if spec.batch:
                 body = {
                     "inspections": [make_body(rng, spec.points, now) for _ in range(spec.batch)]
                 }
+                marker = b""
             else:
-                body = make_body(rng, spec.points, now, index=i if cover else None)
-            out.append(_encode_request(spec, json.dumps(body, ensure_ascii=False).encode()))
+                cited = (photos[2 * i], photos[2 * i + 1]) if cite and photos else None
+                body = make_body(rng, spec.points, now, index=i if cover else None, photos=cited)
+                marker = f'"id":"{body["id"]}"'.encode()
+            payload = json.dumps(body, ensure_ascii=False).encode()
+            out.append((_encode_request(spec, payload, token), marker))
         return out
 
     # The warm-up visits every point once, so the measured phase runs with the context
     # cache warm (45 s TTL): the registry is asked again only as entries expire.
-    warm_requests, requests = build(spec.warmup, cover=True), build(spec.requests)
+    warm_requests = build(spec.warmup, cover=True)
+    requests = build(spec.requests, cite=True)
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     ok = 0
     ok_marker = b'"status":201'
+    valid_marker = b'"validation":"valid"'
+    failures: list[str] = []  # the first answer that was not what a phone needs
 
-    async def phase(encoded: list[bytes], record: bool, deadline: float) -> None:
+    def answered(status: int, body: bytes, marker: bytes) -> bool:
+        """The answer a phone needs: the expected status and, in the body, the stored
+        inspection (its id, validated) or every batch item created."""
+        if status not in spec.expect:
+            return False
+        if spec.batch:
+            return body.count(ok_marker) == spec.batch
+        return marker in body.replace(b": ", b":") and valid_marker in body.replace(b": ", b":")
+
+    async def phase(encoded: list[tuple[bytes, bytes]], record: bool, deadline: float) -> None:
         nonlocal ok
         next_index = 0
 
@@ -539,9 +536,10 @@ async def _post_load(spec: PostSpec, on_warm) -> dict[str, Any]:
                 next_index += 1
                 if writer is None:
                     reader, writer = await asyncio.open_connection("127.0.0.1", spec.port)
+                request, marker = encoded[index]
                 started = time.perf_counter()
                 try:
-                    writer.write(encoded[index])
+                    writer.write(request)
                     status, body, keep_alive = await _read_response(reader)
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     status, body, keep_alive = 0, b"", False
@@ -549,10 +547,10 @@ async def _post_load(spec: PostSpec, on_warm) -> dict[str, Any]:
                 if record:
                     latencies.append(elapsed)
                     statuses[str(status)] = statuses.get(str(status), 0) + 1
-                    if status in spec.expect and (
-                        not spec.batch or body.count(ok_marker) == spec.batch
-                    ):
+                    if answered(status, body, marker):
                         ok += 1
+                    elif not failures:
+                        failures.append(f"{status} {body[:300]!r}")
                 if not keep_alive:
                     writer.close()
                     reader = writer = None
@@ -566,7 +564,46 @@ async def _post_load(spec: PostSpec, on_warm) -> dict[str, Any]:
     began = time.perf_counter()
     await phase(requests, True, began + spec.max_seconds)
     seconds = time.perf_counter() - began
-    return {"latencies": latencies, "statuses": statuses, "seconds": seconds, "ok": ok}
+    return {
+        "latencies": latencies,
+        "statuses": statuses,
+        "seconds": seconds,
+        "ok": ok,
+        "failures": failures,
+    }
+
+
+async def _upload_photos(spec: PostSpec, count: int) -> list[str]:
+    """PUT ``count`` distinct small JPEGs to the inspections service (before the clock);
+    their ids, in order."""
+    import io
+
+    import httpx
+    from PIL import Image
+
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    limits = httpx.Limits(max_connections=16)
+    base = f"http://127.0.0.1:{spec.photo_port}"
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
+
+        async def put(i: int) -> None:
+            out = io.BytesIO()
+            exif = Image.Exif()
+            exif[270] = f"bench photo {spec.seed}-{i}"  # ImageDescription: distinct bytes
+            Image.new("RGB", (32, 24), (i % 256, 90, 120)).save(out, "JPEG", exif=exif.tobytes())
+            response = await http.put(
+                f"/v1/photos/{ids[i]}",
+                content=out.getvalue(),
+                headers={
+                    "Authorization": f"Bearer {spec.tokens[i % len(spec.tokens)]}",
+                    "Content-Type": "image/jpeg",
+                },
+            )
+            assert response.status_code == 201, response.text
+
+        for start in range(0, count, 64):
+            await asyncio.gather(*(put(i) for i in range(start, min(count, start + 64))))
+    return ids
 
 
 def _post_process(spec: PostSpec, queue: multiprocessing.Queue) -> None:
@@ -592,6 +629,8 @@ def run_post(name: str, server: ServerProcess, spec: PostSpec) -> LoadResult:
     process.join()
     result = summarize(name, spec.concurrency, raw["latencies"], raw["statuses"], raw["seconds"])
     result.errors = result.requests - raw["ok"]
+    if raw["failures"]:
+        print(f"  {name}: first unexpected answer: {raw['failures'][0]}", flush=True)
     if cpu_before is not None and cpu_after is not None and result.requests:
         result.server_cpu_ms_per_request = round(
             (cpu_after - cpu_before) * 1000 / result.requests, 3
@@ -616,8 +655,19 @@ def run_constant(server: ServerProcess, clients: int) -> LoadResult:
 # --------------------------------------------------------------------------- (d) raw
 
 
+async def insert_raw_many(conn, many: list[tuple]) -> None:
+    """Several inspections' rows in one transaction (the batch endpoint's granularity)."""
+    async with conn.transaction():
+        for inspection, results, cases, events in many:
+            await conn.execute(INSERT_INSPECTION, *inspection)
+            await conn.executemany(INSERT_RESULT, results)
+            await conn.executemany(INSERT_CASE, cases)
+            await conn.executemany(INSERT_EVENT, events)
+
+
 async def raw_insert_rate(url: str, seeded: dict[str, Any], count: int) -> LoadResult:
-    """``count`` inspections' rows over 10 asyncpg connections, one transaction each."""
+    """``count`` inspections' rows over 10 asyncpg connections, ``BATCH_SIZE`` per
+    transaction — the granularity of (c), one batch request = one transaction."""
     rng = random.Random(4)
     ctx = raw_context(seeded)
     now = datetime.now(UTC)
@@ -628,13 +678,14 @@ async def raw_insert_rate(url: str, seeded: dict[str, Any], count: int) -> LoadR
     try:
         for i in range(100):  # warm-up (statement cache, buffers)
             await insert_raw(conns[i % 10], rows[i])
-        queue = iter(rows[100:])
+        measured = rows[100:]
+        queue = iter([measured[i : i + BATCH_SIZE] for i in range(0, len(measured), BATCH_SIZE)])
 
         async def worker(conn) -> None:
-            for item in queue:
+            for group in queue:
                 started = time.perf_counter()
-                await insert_raw(conn, item)
-                latencies.append(time.perf_counter() - started)
+                await insert_raw_many(conn, group)
+                latencies.extend([time.perf_counter() - started] * len(group))
 
         began = time.perf_counter()
         await asyncio.gather(*(worker(c) for c in conns))
@@ -643,7 +694,7 @@ async def raw_insert_rate(url: str, seeded: dict[str, Any], count: int) -> LoadR
         for conn in conns:
             await conn.close()
     return summarize(
-        "(d) raw asyncpg insert, no HTTP (10 connections)",
+        f"(d) raw asyncpg insert, no HTTP, {BATCH_SIZE} per transaction (10 connections)",
         10,
         latencies,
         {"200": len(latencies)},
@@ -676,15 +727,11 @@ def inspections_per_second(result: LoadResult, batch: int) -> float:
 
 
 def main() -> int:
-    import tempfile
-
     print(f"seeding {POINTS:,} sample points …", flush=True)
     results: list[LoadResult] = []
     per_level: dict[int, dict[str, LoadResult]] = {}
-    with fresh_database("cw_bench_ingest") as url, tempfile.TemporaryDirectory() as tmp:
+    with fresh_database("cw_bench_ingest") as url:
         seeded = asyncio.run(seed(url))
-        seed_file = Path(tmp) / "seed.json"
-        seed_file.write_text(json.dumps(seeded))
         env = {
             "DATABASE_URL": url,
             "CW_ENV": "development",
@@ -694,15 +741,16 @@ def main() -> int:
             "CW_SERVICE_TOKEN": SERVICE_TOKEN,
             "INSPECTIONS_PENDING_RETRY_SECONDS": "0",
         }
-        auth = {"Authorization": f"Bearer {seeded['token']}"}
         with ServerProcess(app="registry.main:app", env=env) as registry:
             service_env = {**env, "CW_REGISTRY_URL": registry.url}
-            bare_env = {"BENCH_BARE_DATABASE_URL": url, "BENCH_BARE_SEED": str(seed_file)}
             with (
                 constant_server() as constant,
                 ServerProcess(
-                    app="inspections_ingest:bare_app", app_dir=BENCH_DIR, env=bare_env
-                ) as bare,
+                    app="ingest_peers:same_work", app_dir=BENCH_DIR, env=service_env
+                ) as same_work,
+                ServerProcess(
+                    app="ingest_peers:orm_first", app_dir=BENCH_DIR, env=service_env
+                ) as orm_first,
                 ServerProcess(app="inspections.main:app", env=service_env) as service,
                 # The same service answering before its commit (main before issue 7),
                 # to price commit-before-answer in this very run.
@@ -720,31 +768,49 @@ def main() -> int:
                         return PostSpec(
                             port=server.port,
                             path=path,
-                            headers=auth,
+                            tokens=seeded["tokens"],
                             points=seeded["points"],
                             concurrency=clients,  # noqa: B023
                             seed=seed_no,
                             **kw,
                         )
 
+                    def single(server: ServerProcess, warmup: int = POINTS) -> PostSpec:
+                        # Bodies as phones send them: photos uploaded first, then cited.
+                        return spec(
+                            server,
+                            "/v1/inspections",
+                            requests=REQUESTS,
+                            warmup=warmup,
+                            photo_port=service.port,
+                        )
+
                     level["a"] = run_constant(constant, clients)
+                    if clients == CLIENT_LEVELS[0]:
+                        # The service has served nothing yet: its context cache is cold.
+                        level["b_cold"] = run_post(
+                            "(b, cold) POST /v1/inspections, context cache cold",
+                            service,
+                            single(service, warmup=0),
+                        )
                     level["a2"] = run_post(
-                        "(a′) bare FastAPI + pydantic + asyncpg insert",
-                        bare,
-                        spec(bare, "/v1/inspections", requests=REQUESTS, warmup=POINTS),
+                        "(a′) the same work, no framework (raw ASGI + submit)",
+                        same_work,
+                        single(same_work),
+                    )
+                    level["a3"] = run_post(
+                        "(a″) conventional: FastAPI + ORM, row by row", orm_first, single(orm_first)
                     )
                     level["b"] = run_post(
-                        "(b) POST /v1/inspections (real service)",
+                        "(b) POST /v1/inspections (real service), cache warm",
                         service,
-                        spec(service, "/v1/inspections", requests=REQUESTS, warmup=POINTS),
+                        single(service),
                     )
                     if clients == CLIENT_LEVELS[0]:
                         level["b0"] = run_post(
                             "(b₀) the same, answering before its commit",
                             answers_first,
-                            spec(
-                                answers_first, "/v1/inspections", requests=REQUESTS, warmup=POINTS
-                            ),
+                            single(answers_first),
                         )
                     level["c"] = run_post(
                         f"(c) POST /v1/inspections/batch ({BATCH_SIZE} per request)",
@@ -762,7 +828,7 @@ def main() -> int:
                     results += list(level.values())
                     for r in level.values():
                         print(
-                            f"  {clients:>2} clients  {r.name:<52} {r.rps:>7.1f} req/s  "
+                            f"  {clients:>2} clients  {r.name:<56} {r.rps:>7.1f} req/s  "
                             f"p50 {r.p50_ms:.1f} ms  p99 {r.p99_ms:.1f} ms  errors {r.errors} "
                             f"{r.status_counts}",
                             flush=True,
@@ -776,11 +842,14 @@ def main() -> int:
     for clients, level in per_level.items():
         ratios[clients] = {
             "b_over_a_prime": round(level["b"].rps / level["a2"].rps, 3),
+            "b_over_a_double_prime": round(level["b"].rps / level["a3"].rps, 3),
             "a_prime_over_a": round(level["a2"].rps / level["a"].rps, 3),
             "c_over_d": round(inspections_per_second(level["c"], BATCH_SIZE) / raw.rps, 3),
             "c_inspections_per_second": inspections_per_second(level["c"], BATCH_SIZE),
             "b_p99_ms": level["b"].p99_ms,
         }
+        if "b_cold" in level:  # the first requests, each asking the registry
+            ratios[clients]["b_cold_over_b"] = round(level["b_cold"].rps / level["b"].rps, 3)
         if "b0" in level:  # what committing before the answer costs (issue 7: ≤ 10 %)
             ratios[clients]["b_over_b0"] = round(level["b"].rps / level["b0"].rps, 3)
     r16 = ratios[CLIENT_LEVELS[0]]
@@ -792,16 +861,20 @@ def main() -> int:
     print()
     print(
         f"### inspection ingest — 1 region, {POINTS:,} points, 10-item checklist, "
-        "10 results + 2 cases per inspection"
+        f"10 results + 2 cases + 2 photos per inspection, {INSPECTORS} inspectors' JWTs"
     )
     print()
     print(markdown_table(results))
     print()
-    print("| clients | b/a′ | a′/a | (c) inspections/s | (d) inspections/s | c/d | b p99 ms |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| clients | b/a′ (framework) | b/a″ (vs ORM first) | cold/warm | a′/a | "
+        "(c) inspections/s | (d) inspections/s | c/d | b p99 ms |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for clients, r in ratios.items():
         print(
-            f"| {clients} | {r['b_over_a_prime']:.2f} | {r['a_prime_over_a']:.2f} | "
+            f"| {clients} | {r['b_over_a_prime']:.2f} | {r['b_over_a_double_prime']:.2f} | "
+            f"{r.get('b_cold_over_b', float('nan')):.2f} | {r['a_prime_over_a']:.2f} | "
             f"{r['c_inspections_per_second']:.0f} | {raw.rps:.0f} | {r['c_over_d']:.2f} | "
             f"{r['b_p99_ms']:.1f} |"
         )
@@ -819,6 +892,7 @@ def main() -> int:
         {
             "points": POINTS,
             "batch_size": BATCH_SIZE,
+            "inspectors": INSPECTORS,
             "results": results,
             "ratios": {str(k): v for k, v in ratios.items()},
             "targets_met": met,

@@ -1,45 +1,38 @@
-"""The HTTP-plus-database ceiling of the near bench: FastAPI + a bare asyncpg bounding-box query on the same GiST index.
+"""The fair baseline of the near bench: the product's own `near` SQL on a bare asyncpg pool.
 
-No auth, no scope, no session, no validation beyond two floats: what "the same
-query over HTTP" costs on this machine, to put the real endpoint in context
-(issue 2 quotes such an endpoint at about 30 % of the constant one).
-Served by bench/registry_near.py as ``near_baseline:app`` with DATABASE_URL set.
+The same statement the registry runs for ``GET /v1/sample-points?near=…`` — built by
+``registry.sample_points.repository.near_points`` with the same filters (the caller's
+region, live points, the radius) and the same JSON rendering by PostgreSQL — behind the
+thinnest FastAPI route: no auth, no scope, no session, no middleware or access log, no
+validation beyond three floats. So near / baseline measures what the service's
+framework and its own work (auth, scope, validation, logging) cost, not the algorithm.
+Served by bench/registry_near.py as ``near_baseline:app`` with DATABASE_URL and
+BENCH_REGION_ID set.
 """
 
 from __future__ import annotations
 
-import math
 import os
+import uuid
 from contextlib import asynccontextmanager
 
-import asyncpg
+import orjson
 from fastapi import FastAPI, Response
-from sqlalchemy.engine import make_url
 
-SQL = """
-SELECT coalesce(json_agg(t), '[]')::text FROM (
-  SELECT id, code, name, lat, lon,
-         12742017.6 * asin(sqrt(power(sin((radians(lat) - $1) / 2), 2)
-           + cos(radians(lat)) * cos($1) * power(sin((radians(lon) - $2) / 2), 2))) AS distance_m
-    FROM sample_points
-   WHERE geo <@ box(point($3, $4), point($5, $6)) AND deleted_at IS NULL
-   ORDER BY distance_m LIMIT 20
-) t
-"""
+from registry.sample_points.repository import Filters, near_points
+from shared.db import create_read_pool
+
+READ_POOL = 10
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    url = make_url(os.environ["DATABASE_URL"])
-    app.state.pool = await asyncpg.create_pool(
-        user=url.username,
-        password=url.password or None,
-        database=url.database,
-        host=url.query.get("host") or url.host,
-        port=url.port,
-        min_size=10,
-        max_size=10,
+    # The registry's own read pool (same settings: UTC session, cheap reset).
+    app.state.pool = await create_read_pool(
+        os.environ["DATABASE_URL"], application_name="chuangwei.bench.near", max_size=READ_POOL
     )
+    # What scope_filters gives an inspector of the region: the region, nothing else.
+    app.state.filters = Filters(params={"region_id": uuid.UUID(os.environ["BENCH_REGION_ID"])})
     yield
     await app.state.pool.close()
 
@@ -53,16 +46,16 @@ async def healthz() -> dict[str, str]:
 
 
 @app.get("/near")
-async def near(lat: float, lon: float, radius_m: float = 2000) -> Response:
-    # The bounding box in the indexed plane x = lon·cos(lat), y = lat (GiST on sample_points.geo).
-    dlat = radius_m / 111_195.0
-    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
-    xs = [
-        x * math.cos(math.radians(y))
-        for x in (lon - dlon, lon + dlon)
-        for y in (lat - dlat, lat + dlat)
-    ]
-    body = await app.state.pool.fetchval(
-        SQL, math.radians(lat), math.radians(lon), min(xs), lat - dlat, max(xs), lat + dlat
-    )
+async def near(lat: float, lon: float, radius_m: float = 1000, limit: int = 50) -> Response:
+    async with app.state.pool.acquire() as connection:
+        items, next_cursor = await near_points(
+            connection,
+            app.state.filters,
+            lat=lat,
+            lon=lon,
+            radius_m=radius_m,
+            cursor=None,
+            limit=limit,
+        )
+    body = b'{"items":' + items + b',"next_cursor":' + orjson.dumps(next_cursor) + b"}"
     return Response(body, media_type="application/json")
