@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.regions.service import provision_region
@@ -35,6 +35,14 @@ _PASSWORD_HASH = password_hash.hash(PASSWORD)
 
 def _suffix() -> str:
     return uuid.uuid4().hex[:8]
+
+
+async def count_rows(session: AsyncSession, model: Any, **where: Any) -> int:
+    """How many rows of ``model`` have the given column values (``region_id=…``, …)."""
+    stmt = select(func.count()).select_from(model)
+    for name, value in where.items():
+        stmt = stmt.where(getattr(model, name) == value)
+    return await session.scalar(stmt)
 
 
 def token_for(person: Person) -> str:

@@ -6,12 +6,13 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from inspections.ingest.service import retry_pending
 from shared.models import Case, Inspection
 from tests.factories import (
     auth,
+    count_rows,
     inspection_body,
     jpeg_bytes,
     make_sample_point,
@@ -21,12 +22,6 @@ from tests.factories import (
 )
 from tests.inspections.registry_outage import registry_unreachable
 from tests.waiting import eventually, sessions_blocked_by
-
-
-async def _count(db, model, region_id) -> int:
-    return await db.scalar(
-        select(func.count()).select_from(model).where(model.region_id == region_id)
-    )
 
 
 async def test_a_mixed_batch_answers_per_item_in_order(inspections, db):
@@ -82,8 +77,8 @@ async def test_a_mixed_batch_answers_per_item_in_order(inspections, db):
     assert results[5]["error"]["errors"][0]["msg"] == "unknown field"
     assert results[5]["error"]["type"].endswith("validation-error")
 
-    assert await _count(db, Inspection, world.region.id) == 3
-    assert await _count(db, Case, world.region.id) == 1
+    assert await count_rows(db, Inspection, region_id=world.region.id) == 3
+    assert await count_rows(db, Case, region_id=world.region.id) == 1
     got = await inspections.get(f"/v1/inspections/{new_one['id']}", headers=auth(world.admin))
     assert len(got.json()["case_ids"]) == 1
 
@@ -96,7 +91,7 @@ async def test_more_than_100_is_refused_whole(inspections, db):
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body", "inspections"]
-    assert await _count(db, Inspection, world.region.id) == 0
+    assert await count_rows(db, Inspection, region_id=world.region.id) == 0
 
 
 async def test_a_full_batch_of_100_is_stored(inspections, db):
@@ -107,7 +102,7 @@ async def test_a_full_batch_of_100_is_stored(inspections, db):
     )
     assert response.status_code == 200
     assert {r["status"] for r in response.json()["results"]} == {201}
-    assert await _count(db, Inspection, world.region.id) == 100
+    assert await count_rows(db, Inspection, region_id=world.region.id) == 100
 
 
 async def test_batch_needs_a_submitter_and_refuses_unknown_fields(inspections, db):
@@ -125,7 +120,7 @@ async def test_batch_needs_a_submitter_and_refuses_unknown_fields(inspections, d
     mixed = {"inspections": [inspection_body(world, source="leader"), inspection_body(world)]}
     leader = await inspections.post("/v1/inspections/batch", json=mixed, headers=auth(world.leader))
     assert [r["status"] for r in leader.json()["results"]] == [201, 403]
-    assert await _count(db, Inspection, world.region.id) == 1
+    assert await count_rows(db, Inspection, region_id=world.region.id) == 1
 
 
 # --- the fast path's branches: each sends an item off the multi-row write ---------------
@@ -142,6 +137,15 @@ async def batch(inspections, world, items: list[dict]) -> list[dict]:
 async def stored_ids(db, region_id) -> set[str]:
     rows = await db.scalars(select(Inspection.id).where(Inspection.region_id == region_id))
     return {str(i) for i in rows}
+
+
+async def validations(inspections, world, items: list[dict]) -> list[str]:
+    """Each item's ``validation`` as ``GET /v1/inspections/{id}`` shows it."""
+    out = []
+    for item in items:
+        got = await inspections.get(f"/v1/inspections/{item['id']}", headers=auth(world.admin))
+        out.append(got.json()["validation"])
+    return out
 
 
 def with_case(world, case_id: str | None = None) -> dict:
@@ -161,7 +165,7 @@ async def test_a_case_id_taken_before_the_batch_refuses_only_its_item(inspection
     # The case that held the id is untouched; the two new items opened their own.
     still = await inspections.get(f"/v1/cases/{taken['id']}", headers=auth(world.admin))
     assert still.json()["inspection_id"] is None and still.json()["address"] == "西街 3 号"
-    assert await _count(db, Case, world.region.id) == 3
+    assert await count_rows(db, Case, region_id=world.region.id) == 3
 
 
 async def test_photos_in_a_batch_are_checked_against_the_items_before_them(inspections, db):
@@ -203,9 +207,7 @@ async def test_a_pending_id_mid_batch_answers_202_and_the_run_around_it_is_store
     assert [r["status"] for r in results] == [201, 202, 202]
     assert await stored_ids(db, world.region.id) == {before["id"], pending["id"], after["id"]}
     await retry_pending(inspections_app, limit=10, region_id=world.region.id)
-    for item in (pending, after):
-        got = await inspections.get(f"/v1/inspections/{item['id']}", headers=auth(world.admin))
-        assert got.json()["validation"] == "valid"
+    assert await validations(inspections, world, [pending, after]) == ["valid", "valid"]
 
 
 async def test_the_registry_failing_mid_batch_sends_the_rest_to_pending(
@@ -228,15 +230,13 @@ async def test_the_registry_failing_mid_batch_sends_the_rest_to_pending(
     # The first needs no registry; the second finds it down; the third, though its context
     # is cached, goes to pending too: the batch stops waiting on a registry proven down.
     assert [r["status"] for r in results] == [201, 202, 202]
-    validation = {}
-    for item in (cached, uncached, cached_again):
-        got = await inspections.get(f"/v1/inspections/{item['id']}", headers=auth(world.admin))
-        validation[item["id"]] = got.json()["validation"]
-    assert list(validation.values()) == ["valid", "pending", "pending"]
+    assert await validations(inspections, world, [cached, uncached, cached_again]) == [
+        "valid",
+        "pending",
+        "pending",
+    ]
     await retry_pending(inspections_app, limit=10, region_id=world.region.id)
-    for item in (uncached, cached_again):
-        got = await inspections.get(f"/v1/inspections/{item['id']}", headers=auth(world.admin))
-        assert got.json()["validation"] == "valid"
+    assert await validations(inspections, world, [uncached, cached_again]) == ["valid", "valid"]
 
 
 async def test_two_batches_with_the_same_items_at_once_store_each_item_once(
@@ -260,4 +260,4 @@ async def test_two_batches_with_the_same_items_at_once_store_each_item_once(
     for one, other in zip(first, second, strict=True):
         assert sorted([one["status"], other["status"]]) == [200, 201], (one, other)
     assert await stored_ids(db, world.region.id) == {i["id"] for i in items}
-    assert await _count(db, Case, world.region.id) == 4
+    assert await count_rows(db, Case, region_id=world.region.id) == 4

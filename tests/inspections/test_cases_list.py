@@ -14,6 +14,7 @@ from shared.models import Case, CaseEvent
 from tests.factories import (
     World,
     auth,
+    count_rows,
     make_division,
     make_sample_point,
     make_world,
@@ -32,12 +33,6 @@ async def ids(inspections, person, **params: Any) -> list[str]:
     response = await inspections.get("/v1/cases", params=params, headers=auth(person))
     assert response.status_code == 200, response.text
     return [c["id"] for c in response.json()["items"]]
-
-
-async def count_cases(db, region_id: uuid.UUID) -> int:
-    return await db.scalar(
-        select(func.count()).select_from(Case).where(Case.region_id == region_id)
-    )
 
 
 # ---------------------------------------------------------------- POST /v1/cases
@@ -64,7 +59,7 @@ async def test_posting_the_same_case_twice_is_safe(inspections, w: World, db) ->
         "/v1/cases", json={**body, "severity": "urgent"}, headers=auth(w.inspector)
     )
     assert changed.status_code == 409
-    assert await count_cases(db, w.region.id) == 1
+    assert await count_rows(db, Case, region_id=w.region.id) == 1
     events = await db.scalar(
         select(func.count()).select_from(CaseEvent).where(CaseEvent.region_id == w.region.id)
     )
@@ -134,7 +129,7 @@ async def test_a_bad_case_is_refused_field_by_field_and_nothing_is_stored(
         "description",
         "descripton",
     }
-    assert await count_cases(db, w.region.id) == 0
+    assert await count_rows(db, Case, region_id=w.region.id) == 0
 
 
 async def test_report_photos_must_be_uploaded_first(inspections, w: World) -> None:

@@ -15,19 +15,13 @@ from shared.http_client import ServiceClient
 from shared.models import Case, CaseEvent, Inspection, InspectionResult
 from tests.factories import (
     auth,
+    count_rows,
     inspection_body,
     jpeg_bytes,
     make_sample_point,
     make_world,
     upload_photo,
 )
-
-
-async def _count(db, model, **where) -> int:
-    stmt = select(func.count()).select_from(model)
-    for name, value in where.items():
-        stmt = stmt.where(getattr(model, name) == value)
-    return await db.scalar(stmt)
 
 
 def _results(**by_code):
@@ -70,7 +64,7 @@ async def test_a_valid_inspection_is_scored_and_stored(inspections, db):
     got = await inspections.get(f"/v1/inspections/{body['id']}", headers=auth(world.leader))
     assert got.status_code == 200
     assert got.json() == stored
-    assert await _count(db, InspectionResult, inspection_id=uuid.UUID(body["id"])) == 4
+    assert await count_rows(db, InspectionResult, inspection_id=uuid.UUID(body["id"])) == 4
 
 
 async def test_pass_and_fail_without_grade_give_full_and_zero_points(inspections, db):
@@ -251,7 +245,7 @@ async def test_the_same_body_again_is_200_another_body_409(inspections, db):
     # Someone else replaying the id never gets the other person's record.
     other = await inspections.post("/v1/inspections", json=body, headers=auth(world.admin))
     assert other.status_code == 409
-    assert await _count(db, Inspection, id=uuid.UUID(body["id"])) == 1
+    assert await count_rows(db, Inspection, id=uuid.UUID(body["id"])) == 1
 
 
 async def test_fifty_concurrent_replays_leave_exactly_one_record(inspections, db):
@@ -277,9 +271,9 @@ async def test_fifty_concurrent_replays_leave_exactly_one_record(inspections, db
     assert statuses == [200] * 49 + [201], statuses
     assert len({r.json()["id"] for r in responses}) == 1
     inspection_id = uuid.UUID(body["id"])
-    assert await _count(db, Inspection, id=inspection_id) == 1
-    assert await _count(db, InspectionResult, inspection_id=inspection_id) == 4
-    assert await _count(db, Case, inspection_id=inspection_id) == 1
+    assert await count_rows(db, Inspection, id=inspection_id) == 1
+    assert await count_rows(db, InspectionResult, inspection_id=inspection_id) == 4
+    assert await count_rows(db, Case, inspection_id=inspection_id) == 1
 
 
 async def test_each_case_is_opened_at_once_for_the_points_unit(inspections, db):
@@ -357,7 +351,7 @@ async def test_who_may_submit(inspections, db):
         "/v1/inspections", json=inspection_body(world), headers=auth(world.leader)
     )
     assert leader_other.status_code == 403
-    assert await _count(db, Inspection, region_id=world.region.id) == 2
+    assert await count_rows(db, Inspection, region_id=world.region.id) == 2
 
 
 async def test_scope_units_see_their_points_other_regions_see_nothing(inspections, db):

@@ -12,7 +12,15 @@ from sqlalchemy import func, select
 from inspections.photos.service import link_photos, missing_photos
 from inspections.photos.storage import LocalBlobStore
 from shared.models import Case, Photo, PhotoLink
-from tests.factories import auth, jpeg_bytes, make_world, png_bytes, report_case, upload_photo
+from tests.factories import (
+    auth,
+    count_rows,
+    jpeg_bytes,
+    make_world,
+    png_bytes,
+    report_case,
+    upload_photo,
+)
 
 HEIC_HEAD = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
 WEBP_HEAD = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
@@ -27,12 +35,6 @@ def encoded(image_format: str, size: tuple[int, int] = (40, 30)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, color=(200, 30, 30)).save(out, image_format)
     return out.getvalue()
-
-
-async def _count_photos(db, region_id) -> int:
-    return await db.scalar(
-        select(func.count()).select_from(Photo).where(Photo.region_id == region_id)
-    )
 
 
 async def test_first_upload_is_201_same_bytes_200_other_bytes_409(inspections, db):
@@ -64,7 +66,7 @@ async def test_first_upload_is_201_same_bytes_200_other_bytes_409(inspections, d
     assert got.status_code == 200
     assert got.content == data
     assert got.headers["content-type"] == "image/jpeg"
-    assert await _count_photos(db, world.region.id) == 1
+    assert await count_rows(db, Photo, region_id=world.region.id) == 1
 
 
 async def test_the_type_comes_from_the_bytes_not_the_header(inspections, db):
@@ -107,7 +109,7 @@ async def test_an_image_header_before_garbage_is_415_and_nothing_is_stored(inspe
         )
         assert response.status_code == 415, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
-    assert await _count_photos(db, world.region.id) == 0
+    assert await count_rows(db, Photo, region_id=world.region.id) == 0
 
 
 async def test_size_thumb_is_a_jpeg_at_most_320_px(inspections, db):
@@ -141,7 +143,7 @@ async def test_a_non_image_is_415_and_nothing_is_stored(inspections, db):
         )
         assert response.status_code == 415, response.text
         assert "accepted" in response.json()
-    assert await _count_photos(db, world.region.id) == 0
+    assert await count_rows(db, Photo, region_id=world.region.id) == 0
 
 
 async def test_more_than_15_mb_is_413_and_nothing_is_stored(inspections, db):
@@ -161,7 +163,7 @@ async def test_more_than_15_mb_is_413_and_nothing_is_stored(inspections, db):
         f"/v1/photos/{uuid.uuid4()}", content=chunks(), headers=auth(world.inspector)
     )
     assert streamed.status_code == 413
-    assert await _count_photos(db, world.region.id) == 0
+    assert await count_rows(db, Photo, region_id=world.region.id) == 0
 
 
 async def test_exif_time_is_read_in_the_regions_time_zone(inspections, db):

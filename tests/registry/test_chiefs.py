@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from shared.models import Chief
-from tests.factories import auth, make_chief, make_person, make_world
-
-
-async def _count(db, region_id) -> int:
-    return await db.scalar(
-        select(func.count()).select_from(Chief).where(Chief.region_id == region_id)
-    )
+from tests.factories import auth, count_rows, make_chief, make_person, make_world
 
 
 async def test_admin_appoints_each_kind_of_chief_and_everyone_reads_them(registry, db):
@@ -83,14 +77,14 @@ async def test_chief_posts_must_fit_their_kind(registry, db):
         response = await registry.post("/v1/chiefs", json=body, headers=auth(world.admin))
         assert response.status_code == 422, (body, response.text)
         assert field in response.json()["errors"][0]["loc"], (body, response.json())
-    assert await _count(db, world.region.id) == 0
+    assert await count_rows(db, Chief, region_id=world.region.id) == 0
     good = {"person_id": p, "kind": "grid", "division_id": str(world.grid.id)}
     assert (
         await registry.post("/v1/chiefs", json=good, headers=auth(world.admin))
     ).status_code == 201
     again = await registry.post("/v1/chiefs", json=good, headers=auth(world.admin))
     assert again.status_code == 409
-    assert await _count(db, world.region.id) == 1
+    assert await count_rows(db, Chief, region_id=world.region.id) == 1
 
 
 async def test_only_admins_appoint_change_or_remove_chiefs(registry, db):
@@ -109,7 +103,7 @@ async def test_only_admins_appoint_change_or_remove_chiefs(registry, db):
         assert (
             await registry.delete(f"/v1/chiefs/{chief.id}", headers=auth(person))
         ).status_code == 403
-    assert await _count(db, world.region.id) == 1
+    assert await count_rows(db, Chief, region_id=world.region.id) == 1
 
 
 async def test_changing_and_removing_a_chief(registry, db):
@@ -144,7 +138,7 @@ async def test_changing_and_removing_a_chief(registry, db):
     assert (
         await registry.get(f"/v1/chiefs/{chief.id}", headers=auth(world.admin))
     ).status_code == 404
-    assert await _count(db, world.region.id) == 0
+    assert await count_rows(db, Chief, region_id=world.region.id) == 0
 
 
 async def test_another_regions_chiefs_answer_404(registry, db):
@@ -158,4 +152,4 @@ async def test_another_regions_chiefs_answer_404(registry, db):
     ).status_code == 404
     assert (await registry.delete(path, headers=auth(world.admin))).status_code == 404
     assert (await registry.get("/v1/chiefs", headers=auth(world.admin))).json()["items"] == []
-    assert await _count(db, other.region.id) == 1
+    assert await count_rows(db, Chief, region_id=other.region.id) == 1

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from shared.auth import password_hash
 from shared.models import Person
-from tests.factories import PASSWORD, auth, make_world
+from tests.factories import PASSWORD, auth, count_rows, make_world
 
 
 async def _person(db, person_id):
     table = Person.__table__
     return (await db.execute(select(table).where(table.c.id == person_id))).one()
-
-
-async def _count(db, region_id) -> int:
-    return await db.scalar(
-        select(func.count()).select_from(Person).where(Person.region_id == region_id)
-    )
 
 
 async def _sign_in(registry, username, password):
@@ -103,7 +97,7 @@ async def test_another_regions_people_answer_404(registry, db):
 
 async def test_bad_accounts_are_refused_and_nothing_is_created(registry, db):
     world = await make_world(db)
-    before = await _count(db, world.region.id)
+    before = await count_rows(db, Person, region_id=world.region.id)
     base = {"username": f"new-{world.region.code}", "password": "long-enough", "display_name": "x"}
     for body in (
         {**base, "role": "unit"},  # no unit
@@ -134,7 +128,7 @@ async def test_bad_accounts_are_refused_and_nothing_is_created(registry, db):
             "/v1/people", json={**base, "role": "admin"}, headers=auth(person)
         )
         assert forbidden.status_code == 403
-    assert await _count(db, world.region.id) == before
+    assert await count_rows(db, Person, region_id=world.region.id) == before
 
 
 async def test_deactivated_account_cannot_sign_in(registry, db):

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from shared.models import Unit
-from tests.factories import auth, make_person, make_unit, make_world
+from tests.factories import auth, count_rows, make_person, make_unit, make_world
 
 
 async def _unit(db, unit_id):
     """The stored row, read past the session's identity map."""
     table = Unit.__table__
     return (await db.execute(select(table).where(table.c.id == unit_id))).one()
-
-
-async def _count(db, region_id) -> int:
-    return await db.scalar(
-        select(func.count()).select_from(Unit).where(Unit.region_id == region_id)
-    )
 
 
 async def test_admin_creates_and_edits_a_unit(registry, db):
@@ -68,7 +62,7 @@ async def test_unit_account_sees_only_its_own_unit(registry, db):
 
 async def test_only_admins_write_units(registry, db):
     world = await make_world(db)
-    before = await _count(db, world.region.id)
+    before = await count_rows(db, Unit, region_id=world.region.id)
     for person in (world.inspector, world.leader, world.unit_user):
         headers = auth(person)
         assert (
@@ -80,14 +74,14 @@ async def test_only_admins_write_units(registry, db):
         assert (
             await registry.delete(f"/v1/units/{world.other_unit.id}", headers=headers)
         ).status_code == 403
-    assert await _count(db, world.region.id) == before
+    assert await count_rows(db, Unit, region_id=world.region.id) == before
     assert (await _unit(db, world.unit.id)).name == world.unit.name
     assert (await registry.get("/v1/units")).status_code == 401
 
 
 async def test_bad_unit_bodies_change_nothing(registry, db):
     world = await make_world(db)
-    before = await _count(db, world.region.id)
+    before = await count_rows(db, Unit, region_id=world.region.id)
     for body in (
         {"code": "U-1", "name": "x", "kind": "ministry"},
         {"code": "U-1", "name": "x", "phone": "123"},
@@ -119,7 +113,7 @@ async def test_bad_unit_bodies_change_nothing(registry, db):
         headers={**auth(world.admin), "If-Match": '"7"'},
     )
     assert stale.status_code == 412
-    assert await _count(db, world.region.id) == before
+    assert await count_rows(db, Unit, region_id=world.region.id) == before
     row = await _unit(db, world.unit.id)
     assert (row.code, row.name, row.version) == (world.unit.code, world.unit.name, 1)
 
