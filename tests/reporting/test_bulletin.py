@@ -26,8 +26,8 @@ SCREENSHOTS = REPO_ROOT / ".data" / "screenshots"
 
 
 @pytest.fixture
-async def october(inspections, reporting, db) -> October:
-    world = await build_october(inspections, db)
+async def october(inspections, registry, reporting, db) -> October:
+    world = await build_october(inspections, registry, db)
     with clock.travel_to(PRINTED):
         run = await reporting.post(
             "/v1/accountability/runs", json={"period": "2026-10"}, headers=auth(world.w.admin)
