@@ -1,7 +1,8 @@
 """The ingest bench's two peers of ``POST /v1/inspections``, each served by uvicorn.
 
 - ``same_work:app`` — the product's own work with no framework: a raw ASGI callable that
-  verifies the JWT (``shared.auth.decode_token``, with its cache), validates the body with
+  verifies the JWT (``shared.auth.decode_token`` with its cache, and the person's token
+  version as ``current_principal`` does), validates the body with
   the same pydantic model and runs the service's own :func:`submit` (registry context
   through the same cache and client, the idempotency check riding on the same single
   ``INSERT … ON CONFLICT`` statement, deadlines from the region's calendar) in one
@@ -100,7 +101,7 @@ class SameWork:
 
         from inspections.ingest.schemas import InspectionCreate, InspectionDetail
         from inspections.ingest.service import submit
-        from shared.auth import decode_token
+        from shared.auth import _current_token_version, decode_token
         from shared.errors import AppError
 
         assert self.state is not None and self.turns is not None
@@ -109,6 +110,9 @@ class SameWork:
             if scheme.lower() != "bearer":
                 return 401, b'{"status":401}'
             principal = decode_token(token, self.state.settings.jwt_secret)
+            # The product's own check that the token still matches its person (cached).
+            if await _current_token_version(self, principal) != principal.token_version:
+                return 401, b'{"status":401}'
             body = InspectionCreate.model_validate_json(raw)
             async with self.turns, self.state.sessionmaker() as session:
                 outcome = await submit(session, self, principal=principal, body=body)
@@ -151,7 +155,7 @@ def _orm_first_app():
     from inspections.ingest.service import plan_inspection, prepare
     from inspections.ingest.validation import context_errors, static_errors
     from shared import clock
-    from shared.auth import decode_token
+    from shared.auth import _current_token_version, decode_token
     from shared.models import Case, CaseEvent, Inspection, InspectionResult, Photo, PhotoLink
 
     @asynccontextmanager
@@ -172,6 +176,8 @@ def _orm_first_app():
         principal = decode_token(
             authorization.removeprefix("Bearer "), app.state.settings.jwt_secret
         )
+        if await _current_token_version(app, principal) != principal.token_version:
+            raise HTTPException(401)
         if errors := static_errors(body, clock.now()):
             raise HTTPException(422, errors)
         ctx = await fetch_context(
