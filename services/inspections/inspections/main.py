@@ -12,6 +12,11 @@ from inspections.demo.history import ensure_demo_history
 from inspections.examples import REQUEST_EXAMPLES
 from inspections.ingest.registry import ContextCache
 from inspections.ingest.service import retry_pending
+from inspections.notifications.dispatcher import (
+    DeliveryMetrics,
+    start_dispatcher,
+    stop_dispatcher,
+)
 from inspections.photos.storage import blob_store_from_settings
 from inspections.routers import ROUTERS
 from inspections.settings import InspectionsSettings
@@ -54,6 +59,11 @@ async def on_startup(app: FastAPI) -> None:
     if settings.demo:
         # In the background: the registry may still be loading the demo district.
         app.state.demo_task = asyncio.create_task(demo_history(app), name="demo-history")
+    app.state.delivery_metrics = DeliveryMetrics(app.state.metrics.registry)
+    app.state.dispatcher = None
+    app.state.dispatcher_task = None
+    if settings.notifications_active:
+        await start_dispatcher(app)
 
 
 async def demo_history(app: FastAPI) -> None:
@@ -67,6 +77,7 @@ async def demo_history(app: FastAPI) -> None:
 
 
 async def on_shutdown(app: FastAPI) -> None:
+    await stop_dispatcher(app)
     for name in ("pending_task", "demo_task"):
         task: asyncio.Task | None = getattr(app.state, name, None)
         if task is not None:
@@ -100,8 +111,9 @@ def build_app() -> FastAPI:
             "The woodpecker action (啄木鸟行动) and the rectification workflow: photos uploaded by "
             "client id, inspections submitted from the phone (scored, validated against the "
             "registry, idempotent by id, kept pending and never lost while the registry is down) "
-            "and the cases they open. Every endpoint takes `Authorization: Bearer <JWT>` from the "
-            "registry's `POST /v1/auth/token`. Errors are RFC 9457 problem details."
+            "and the cases they open; webhooks and the inbox that tell units, inspectors and "
+            "integrators' systems of every change (SPEC §9). Every endpoint takes "
+            "`Authorization: Bearer <JWT>` from the registry's `POST /v1/auth/token`. Errors are RFC 9457 problem details."
         ),
         settings_factory=InspectionsSettings,
         routers=ROUTERS,

@@ -6,10 +6,14 @@ from fastapi import APIRouter
 
 from inspections.cases.router import router as cases_router
 from inspections.ingest.router import router as ingest_router
+from inspections.notifications.inbox_router import router as inbox_router
+from inspections.notifications.webhooks_router import router as webhooks_router
 from inspections.photos.router import router as photos_router
 
 ROUTERS: list[APIRouter] = [
     photos_router,
     ingest_router,
     cases_router,
+    webhooks_router,
+    inbox_router,
 ]

@@ -10,6 +10,14 @@ from shared.models.inspections import (
     Photo,
     PhotoLink,
 )
+from shared.models.notifications import (
+    DeliveryAttempt,
+    Notification,
+    NotificationEvent,
+    NotificationRead,
+    Webhook,
+    WebhookDelivery,
+)
 from shared.models.registry import (
     ArchiveFile,
     ArchiveItem,
@@ -30,6 +38,7 @@ from shared.models.reporting import (
     AccountabilityRun,
     BlacklistEntry,
     Notice,
+    NoticeOutbox,
     ReportSettings,
     UnitEventMonth,
     UnitEventMonthRun,
@@ -49,10 +58,15 @@ __all__ = [
     "Checklist",
     "Chief",
     "DeadlinePolicy",
+    "DeliveryAttempt",
     "Division",
     "Inspection",
     "InspectionResult",
     "Notice",
+    "NoticeOutbox",
+    "Notification",
+    "NotificationEvent",
+    "NotificationRead",
     "Person",
     "Photo",
     "PhotoLink",
@@ -64,4 +78,6 @@ __all__ = [
     "Unit",
     "UnitEventMonth",
     "UnitEventMonthRun",
+    "Webhook",
+    "WebhookDelivery",
 ]
