@@ -8,7 +8,7 @@ lets the deliveries of one case keep the order its events happened in.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, text
@@ -113,6 +113,8 @@ async def fan_out(session: AsyncSession, *, now: datetime, limit: int) -> int:
         return 0
     seqs = [event["seq"] for event in events]
     await session.execute(MAKE_DELIVERIES, {"now": now, "seqs": seqs})
+    # Stamped in event order (a microsecond apart), so "newest first" is the order events
+    # happened in, and a phone's delta sync meets them in that order too.
     inbox = [
         {
             "region_id": event["region_id"],
@@ -124,9 +126,9 @@ async def fan_out(session: AsyncSession, *, now: datetime, limit: int) -> int:
             "subject_id": event["subject_id"],
             "title": title(event["type"], event["data"]),
             "data": event["data"],
-            "created_at": now,
+            "created_at": now + timedelta(microseconds=position),
         }
-        for event in events
+        for position, event in enumerate(events)
         for audience, audience_id in audiences(event)
     ]
     if inbox:
