@@ -1,8 +1,8 @@
 """A real HTTP receiver of webhooks on 127.0.0.1, started by a test (uvicorn, in-process).
 
 It records every request it gets (headers, raw body) and answers 200 unless told
-to fail the next ``fail_next`` requests with 500, or to wait ``delay`` seconds
-first. ``stop()`` closes the listening socket (senders meet a refused connection,
+to fail the next ``fail_next`` requests with 500, to answer another ``status``
+(with ``extra_headers``), or to wait ``delay`` seconds first. ``stop()`` closes the listening socket (senders meet a refused connection,
 as with a receiver that is down) and ``start()`` brings it back on the same port.
 """
 
@@ -33,6 +33,8 @@ class Receiver:
     fail_next: int = 0
     delay: float = 0.0
     answer: dict[str, Any] | None = None
+    status: int = 200
+    extra_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     _server: uvicorn.Server | None = None
     _task: asyncio.Task | None = None
@@ -60,7 +62,7 @@ class Receiver:
         )
         if self.delay:
             await asyncio.sleep(self.delay)
-        status = 200
+        status = self.status
         if self.fail_next > 0:
             self.fail_next -= 1
             status = 500
@@ -69,7 +71,7 @@ class Receiver:
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [(b"content-type", b"application/json")],
+                "headers": [(b"content-type", b"application/json"), *self.extra_headers],
             }
         )
         await send({"type": "http.response.body", "body": payload})
@@ -91,6 +93,7 @@ class Receiver:
     async def stop(self) -> None:
         if self._server is not None and self._task is not None:
             self._server.should_exit = True
+            self._server.force_exit = True  # do not wait for a request it is holding
             await self._task
         self._server = self._task = None
 

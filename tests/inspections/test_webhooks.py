@@ -112,6 +112,86 @@ async def test_a_receiver_that_fails_three_times_then_recovers_gets_the_event(
     # 0.2 s doubling with jitter in [0.5, 1]: the third gap (≥ 0.4 s) is past the first (≤ 0.2 s).
     assert gaps[2] > gaps[0]
 
+    # Redelivered on request: the same message again, a fifth attempt.
+    again = await inspections.post(
+        f"/v1/deliveries/{delivery['id']}/redeliver", headers=auth(w.admin)
+    )
+    assert again.status_code == 202 and again.json()["status"] == "pending"
+    await run_until(dispatcher, lambda: len(receiver.received) >= 5)
+    assert receiver.received[-1].headers["webhook-id"] == receiver.received[0].headers["webhook-id"]
+    [delivery] = await deliveries(inspections, w.admin, webhook)
+    assert delivery["status"] == "succeeded" and delivery["attempts"] == 5
+
+
+async def test_a_delivery_is_given_up_as_failed_once_its_retry_window_has_passed(
+    inspections, inspections_app, w: World, receiver: Receiver
+) -> None:
+    webhook = await make_webhook(inspections, w.admin, receiver.url, event_types=["case.assigned"])
+    receiver.status = 503
+    await report_case(inspections, w.inspector, sample_point_id=str(w.point.id))
+    dispatcher = dispatcher_for(inspections_app, notifications_retry_for_seconds=1.0)
+    failed: list[dict] = []
+
+    async def check() -> None:
+        failed[:] = [
+            d for d in await deliveries(inspections, w.admin, webhook) if d["status"] == "failed"
+        ]
+
+    deadline = asyncio.get_running_loop().time() + 20
+    while not failed:
+        assert asyncio.get_running_loop().time() < deadline
+        await dispatcher.tick()
+        await asyncio.sleep(0.1)
+        await check()
+    sent = len(receiver.received)
+    assert sent >= 2 and failed[0]["attempts"] == sent
+    assert failed[0]["last_status_code"] == 503
+    for _ in range(5):  # a failed delivery is not tried again by itself
+        await dispatcher.tick()
+        await asyncio.sleep(0.1)
+    assert len(receiver.received) == sent
+
+
+async def test_a_hanging_receiver_is_cut_off_and_a_redirect_is_not_followed(
+    inspections, inspections_app, w: World, receiver: Receiver
+) -> None:
+    elsewhere = await Receiver().start()
+    try:
+        webhook = await make_webhook(
+            inspections, w.admin, receiver.url, event_types=["case.assigned"]
+        )
+        receiver.delay = 5  # answers far too late
+        await report_case(inspections, w.inspector, sample_point_id=str(w.point.id))
+        dispatcher = dispatcher_for(
+            inspections_app,
+            notifications_http_timeout_seconds=0.5,
+            notifications_retry_first_seconds=60,
+        )
+        started = asyncio.get_running_loop().time()
+        await run_until(dispatcher, lambda: len(receiver.received) >= 1)
+        await dispatcher.tick()
+        assert asyncio.get_running_loop().time() - started < 5
+        [delivery] = await deliveries(inspections, w.admin, webhook)
+        assert delivery["status"] == "pending"
+        assert delivery["attempt_log"][0]["error"] == "no answer within 0.5 s"
+        assert delivery["attempt_log"][0]["duration_ms"] < 2000
+
+        receiver.delay = 0
+        receiver.status = 307
+        receiver.extra_headers = [(b"location", elsewhere.url.encode())]
+        again = await inspections.post(
+            f"/v1/deliveries/{delivery['id']}/redeliver", headers=auth(w.admin)
+        )
+        assert again.status_code == 202
+        await run_until(dispatcher, lambda: len(receiver.received) >= 2)
+        await dispatcher.tick()
+        [delivery] = await deliveries(inspections, w.admin, webhook)
+        assert delivery["attempt_log"][-1]["status_code"] == 307
+        assert delivery["status"] == "pending"
+        assert elsewhere.received == []
+    finally:
+        await elsewhere.stop()
+
 
 async def test_a_receiver_down_during_five_case_actions_gets_every_event_in_order_once(
     inspections, inspections_app, db, w: World, receiver: Receiver
