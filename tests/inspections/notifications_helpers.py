@@ -38,6 +38,21 @@ async def run_until(
             await asyncio.sleep(0.05)
 
 
+def act(client, person, case: dict[str, Any], action: str, **fields: Any):
+    """POST a case action as ``person``, ``If-Match`` the case's version as last seen."""
+    return client.post(
+        f"/v1/cases/{case['id']}/actions",
+        json={"action": action, **fields},
+        headers={**auth(person), "If-Match": f'"{case["version"]}"'},
+    )
+
+
+async def ok(response) -> dict[str, Any]:
+    response = await response
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 async def make_webhook(client, admin, url: str, **fields: Any) -> dict[str, Any]:
     response = await client.post("/v1/webhooks", json={"url": url, **fields}, headers=auth(admin))
     assert response.status_code == 201, response.text

@@ -12,27 +12,13 @@ from sqlalchemy import func, select, text
 
 from shared.models import Webhook
 from tests.factories import World, auth, make_person, make_world, report_case, upload_photo
-from tests.inspections.notifications_helpers import dispatcher_for, events_of_subject
+from tests.inspections.notifications_helpers import act, dispatcher_for, events_of_subject, ok
 from tests.reporting.world import build_october
 
 
 @pytest.fixture
 async def w(db) -> World:
     return await make_world(db)
-
-
-def act(client, person, case, action: str, **fields):
-    return client.post(
-        f"/v1/cases/{case['id']}/actions",
-        json={"action": action, **fields},
-        headers={**auth(person), "If-Match": f'"{case["version"]}"'},
-    )
-
-
-async def ok(response) -> dict:
-    response = await response
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 async def types_of(db, case) -> list[str]:

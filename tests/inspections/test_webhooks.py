@@ -18,9 +18,11 @@ from shared.embedded_db import REPO_ROOT
 from tests.factories import World, auth, inspection_body, make_world, report_case, upload_photo
 from tests.faults import fault_at_commit
 from tests.inspections.notifications_helpers import (
+    act,
     dispatcher_for,
     events_of_subject,
     make_webhook,
+    ok,
     run_until,
 )
 from tests.receiver import Receiver
@@ -42,20 +44,6 @@ async def receiver():
     receiver = await Receiver().start()
     yield receiver
     await receiver.stop()
-
-
-def act(client, person, case, action: str, **fields):
-    return client.post(
-        f"/v1/cases/{case['id']}/actions",
-        json={"action": action, **fields},
-        headers={**auth(person), "If-Match": f'"{case["version"]}"'},
-    )
-
-
-async def ok(response) -> dict:
-    response = await response
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 async def deliveries(client, admin, webhook) -> list[dict]:
