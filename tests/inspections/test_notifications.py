@@ -12,7 +12,13 @@ from sqlalchemy import func, select, text
 
 from shared.models import Webhook
 from tests.factories import World, auth, make_person, make_world, report_case, upload_photo
-from tests.inspections.notifications_helpers import act, dispatcher_for, events_of_subject, ok
+from tests.inspections.notifications_helpers import (
+    act,
+    dispatcher_for,
+    events_of_subject,
+    fan_out_everything,
+    ok,
+)
 from tests.reporting.world import build_october
 
 
@@ -117,7 +123,7 @@ async def test_unit_staff_see_only_their_units_notifications_and_read_them_each_
     ours = await report_case(inspections, w.inspector, sample_point_id=str(w.point.id))
     theirs = await report_case(inspections, w.inspector, unit_id=str(w.other_unit.id))
     dispatcher = dispatcher_for(inspections_app)
-    await dispatcher.fan_out()
+    await fan_out_everything(dispatcher)
 
     mine = await inbox(inspections, w.unit_user)
     assert about(mine, ours["id"]) == ["case.assigned"]
@@ -162,7 +168,7 @@ async def test_an_inspector_sees_the_rectifications_of_cases_they_reported_await
         act(inspections, w.unit_user, case, "rectify", note="已清理", photo_ids=[str(photo)])
     )
     case = await ok(act(inspections, w.inspector, case, "reject", note="仍有积水"))
-    await dispatcher_for(inspections_app).fan_out()
+    await fan_out_everything(dispatcher_for(inspections_app))
 
     assert about(await inbox(inspections, w.inspector), case["id"]) == ["case.rectified"]
     assert about(await inbox(inspections, another_inspector), case["id"]) == []
@@ -194,7 +200,7 @@ async def test_a_notice_raised_by_reporting_reaches_the_units_inbox_under_its_ou
             {"r": w.region.id},
         )
     ).one()
-    await dispatcher_for(inspections_app).fan_out()
+    await fan_out_everything(dispatcher_for(inspections_app))
     notices = [
         n for n in (await inbox(inspections, w.unit_user))["items"] if n["type"] == "notice.raised"
     ]
@@ -272,7 +278,8 @@ async def test_metrics_show_pending_deliveries_and_the_oldest_pending_events_age
     await report_case(inspections, w.inspector, sample_point_id=str(w.point.id))
     dispatcher = dispatcher_for(inspections_app, notifications_retry_first_seconds=60)
     dispatcher.metrics = inspections_app.state.delivery_metrics
-    await dispatcher.tick()  # fans out, tries once (nothing listens on port 9), records
+    await fan_out_everything(dispatcher)
+    await dispatcher.tick()  # tries once (nothing listens on port 9), records
     await asyncio.sleep(0.2)
     await dispatcher.tick()
     metrics = (await inspections.get("/metrics")).text

@@ -65,7 +65,7 @@ class InspectionsSettings(CommonSettings):
         ),
     )
     notifications_poll_seconds: float = Field(
-        default=1.0,
+        default=0.25,
         gt=0,
         validation_alias=_env("NOTIFICATIONS_POLL_SECONDS"),
         description="How often an idle dispatcher looks for new events and due deliveries.",

@@ -49,6 +49,7 @@ from shared.db import unit_of_work
 log = structlog.get_logger("chuangwei.inspections.notifications")
 
 LEASE_MARGIN = timedelta(seconds=30)
+METRICS_EVERY = 5.0  # seconds between two refreshes of the /metrics gauges (two counts)
 
 CLAIM = text(
     """
@@ -200,6 +201,7 @@ class Dispatcher:
         self.client: httpx.AsyncClient = http_client(self.timeout)
         self._slots = asyncio.Semaphore(settings.notifications_concurrency)
         self._last_schedule: float | None = None
+        self._last_metrics: float | None = None
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -255,19 +257,18 @@ class Dispatcher:
             for row in claimed
         ]
 
-    async def deliver(self, claimed: dict[str, Any]) -> Outcome:
-        """Send one claimed attempt and record how it went."""
+    async def attempt(self, claimed: dict[str, Any]) -> Outcome:
+        """Send one claimed attempt (at most ``concurrency`` at a time)."""
         async with self._slots:
-            now = clock.now()
             url, headers, body = build_request(
                 kind=claimed["kind"],
                 url=claimed["url"],
                 secret=claimed["secret"],
                 event=claimed,
                 tz=_zone(claimed["timezone"]),
-                now=now,
+                now=clock.now(),
             )
-            outcome = await send(
+            return await send(
                 self.client,
                 kind=claimed["kind"],
                 url=url,
@@ -275,51 +276,61 @@ class Dispatcher:
                 body=body,
                 within=self.timeout,
             )
-        await self.record(claimed, outcome)
-        return outcome
 
-    async def record(self, claimed: dict[str, Any], outcome: Outcome) -> None:
-        at = clock.now()
+    def _next_status(self, claimed: dict[str, Any], outcome: Outcome, at: datetime):
         if outcome.ok:
-            status, next_attempt_at = "succeeded", at
-        elif (at - claimed["created_at"]).total_seconds() >= self.retry.give_up_after:
-            status, next_attempt_at = "failed", at
-        else:
-            status = "pending"
-            next_attempt_at = at + timedelta(seconds=self.retry.next_gap(claimed["number"]))
-        params = {
-            "region_id": claimed["region_id"],
-            "id": claimed["delivery_id"],
-            "number": claimed["number"],
-            "at": at,
-            "status_code": outcome.status_code,
-            "error": outcome.error,
-            "duration_ms": outcome.duration_ms,
-        }
+            return "succeeded", at
+        if (at - claimed["created_at"]).total_seconds() >= self.retry.give_up_after:
+            return "failed", at
+        return "pending", at + timedelta(seconds=self.retry.next_gap(claimed["number"]))
+
+    async def record(self, results: list[tuple[dict[str, Any], Outcome]]) -> None:
+        """Record a batch of attempts in one transaction (one commit for the batch).
+
+        If that commit fails, the leases run out and the attempts are made again:
+        at least once, as promised.
+        """
+        at = clock.now()
+        finished: list[tuple[dict[str, Any], Outcome, str]] = []
         async with self._uow() as session:
-            await session.execute(RECORD_ATTEMPT, params)
-            result = await session.execute(
-                RECORD_RESULT,
-                {
-                    **params,
-                    "status": status,
-                    "next_attempt_at": next_attempt_at,
-                    "delivered_at": at if outcome.ok else None,
-                },
-            )
-        # Counted only now that the record is committed.
-        if self.metrics is not None and result.rowcount:
-            self.metrics.attempts.labels("ok" if outcome.ok else "error").inc()
-            if status != "pending":
-                self.metrics.finished.labels(status).inc()
-        if status == "failed":
-            log.warning("delivery_failed", delivery_id=str(claimed["delivery_id"]))
+            for claimed, outcome in results:
+                status, next_attempt_at = self._next_status(claimed, outcome, at)
+                params = {
+                    "region_id": claimed["region_id"],
+                    "id": claimed["delivery_id"],
+                    "number": claimed["number"],
+                    "at": at,
+                    "status_code": outcome.status_code,
+                    "error": outcome.error,
+                    "duration_ms": outcome.duration_ms,
+                }
+                await session.execute(RECORD_ATTEMPT, params)
+                result = await session.execute(
+                    RECORD_RESULT,
+                    {
+                        **params,
+                        "status": status,
+                        "next_attempt_at": next_attempt_at,
+                        "delivered_at": at if outcome.ok else None,
+                    },
+                )
+                if result.rowcount:  # the lease was still ours
+                    finished.append((claimed, outcome, status))
+        # Counted and logged only now that the records are committed.
+        for claimed, outcome, status in finished:
+            if self.metrics is not None:
+                self.metrics.attempts.labels("ok" if outcome.ok else "error").inc()
+                if status != "pending":
+                    self.metrics.finished.labels(status).inc()
+            if status == "failed":
+                log.warning("delivery_failed", delivery_id=str(claimed["delivery_id"]))
 
     async def send_due(self) -> int:
-        """Claim and send one batch of due deliveries; how many were attempted."""
+        """Claim, send and record one batch of due deliveries; how many were attempted."""
         claimed = await self.claim()
         if claimed:
-            await asyncio.gather(*(self.deliver(c) for c in claimed))
+            outcomes = await asyncio.gather(*(self.attempt(c) for c in claimed))
+            await self.record(list(zip(claimed, outcomes, strict=True)))
         return len(claimed)
 
     async def tick(self) -> int:
@@ -333,7 +344,10 @@ class Dispatcher:
             await self.schedule()
         fanned = await self.fan_out()
         sent = await self.send_due()
-        if self.metrics is not None:
+        if self.metrics is not None and (
+            self._last_metrics is None or loop_time - self._last_metrics >= METRICS_EVERY
+        ):
+            self._last_metrics = loop_time
             async with self.sessionmaker() as session:
                 await self.metrics.refresh(session, clock.now())
         return fanned + sent
