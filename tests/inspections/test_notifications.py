@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text
@@ -111,6 +112,33 @@ async def test_a_closed_case_gets_no_deadline_events(inspections, inspections_ap
     await dispatcher_for(inspections_app).schedule(now=due + timedelta(hours=2))
     assert "case.overdue" not in await types_of(db, case)
     assert "case.due_soon" not in await types_of(db, case)
+
+
+async def test_a_unit_gets_one_digest_a_day_from_the_digest_hour_with_due_today_and_overdue(
+    inspections, inspections_app, db, w: World
+) -> None:
+    case = await report_case(inspections, w.inspector, sample_point_id=str(w.point.id))
+    due = datetime.fromisoformat(case["due_at"])  # 23:59:59 local on a working day
+    local = due.astimezone(ZoneInfo("Asia/Shanghai"))
+    dispatcher = dispatcher_for(inspections_app)  # digest hour 8, local time
+
+    async def digests() -> list[dict]:
+        return [e for e in await events_of_subject(db, w.unit.id) if e["type"] == "unit.digest"]
+
+    await dispatcher.schedule(now=local.replace(hour=7, minute=30))
+    assert await digests() == []
+    await dispatcher.schedule(now=local.replace(hour=9, minute=0))
+    await dispatcher.schedule(now=local.replace(hour=15, minute=0))
+    [today] = await digests()
+    assert today["data"]["date"] == local.date().isoformat()
+    assert today["data"]["due_today"] == [case["id"]] and today["data"]["overdue_count"] == 0
+    await dispatcher.schedule(now=(local + timedelta(days=1)).replace(hour=9, minute=0))
+    [_, tomorrow] = await digests()
+    assert tomorrow["data"]["overdue"] == [case["id"]] and tomorrow["data"]["due_today_count"] == 0
+    # The other unit has no open case: no digest for it.
+    assert [
+        e for e in await events_of_subject(db, w.other_unit.id) if e["type"] == "unit.digest"
+    ] == []
 
 
 # ---------------------------------------------------------------- the inbox

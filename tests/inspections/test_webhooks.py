@@ -435,3 +435,32 @@ async def test_a_robot_that_answers_an_error_code_is_retried(
     assert delivery["status"] == "pending"
     assert "93000" in delivery["last_error"]
     assert receiver.received[0].json()["msgtype"] == "markdown"
+
+
+async def test_a_pending_inspection_writes_its_events_when_it_is_finished_not_before(
+    inspections, inspections_app, db, w: World
+) -> None:
+    from inspections.ingest.service import retry_pending
+    from tests.inspections.test_pending import registry_unreachable
+
+    case_id = str(uuid.uuid4())
+    far = {"lat": w.point.lat + 0.01, "lon": w.point.lon, "accuracy_m": 5}
+    item = w.checklist.items[0]["code"]
+    body = inspection_body(
+        w,
+        location=far,
+        cases=[{"id": case_id, "item_code": item, "description": "摊外经营", "severity": "urgent"}],
+    )
+    async with registry_unreachable(inspections_app):
+        pending = await inspections.post("/v1/inspections", json=body, headers=auth(w.inspector))
+        assert pending.status_code == 202, pending.text
+    assert await events_of_subject(db, case_id) == []
+    assert await events_of_subject(db, body["id"]) == []
+
+    await retry_pending(inspections_app, limit=50)
+
+    assert [e["type"] for e in await events_of_subject(db, case_id)] == [
+        "case.reported",
+        "case.assigned",
+    ]
+    assert [e["type"] for e in await events_of_subject(db, body["id"])] == ["inspection.flagged"]

@@ -101,7 +101,14 @@ async def list_notifications(
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> NotificationPage:
-    """The caller's notifications with the unread count; newest first, or changes since a time."""
+    """The caller's notifications with the unread count; newest first, or changes since a time.
+
+    Unit staff see their unit's cases assigned, due soon, overdue and rejected, its
+    notices and daily digest; a case's reporter sees its rectification awaiting
+    verification; admins see returns, extension requests and flagged inspections.
+    With ``updated_since`` (delta sync): entries created or read since then,
+    oldest change first, each with ``updated_at``.
+    """
     _person(principal)
     if updated_since is not None and updated_since.tzinfo is None:
         raise Unprocessable(

@@ -110,7 +110,27 @@ CurrentWebhook = Annotated[Webhook, Depends(current_webhook)]
 async def create_webhook(
     body: WebhookCreate, principal: AdminUser, session: SessionDep, response: Response
 ) -> WebhookCreated:
-    """Register a receiver; the answer shows its secret, once."""
+    """Register a receiver; the answer shows its secret, once.
+
+    - ``kind: json`` — a POST per event with the Standard Webhooks headers
+      ``webhook-id`` (the event id; the same on every retry: deduplicate by it),
+      ``webhook-timestamp`` and ``webhook-signature`` (``v1,`` + base64
+      HMAC-SHA256 of ``id.timestamp.body`` with the secret's bytes) and the body
+      ``{"id", "type", "timestamp", "region_id", "data"}``; for case events
+      ``data`` holds ``case_id, action, from_status, to_status, at, actor_id, note,
+      unit_id, due_at, sample_point_id, inspection_id, source, severity,
+      description, address, reporter_id`` and the id is the case event's id.
+    - ``kind: wecom`` / ``dingtalk`` — a markdown message for the group robot;
+      DingTalk's ``timestamp``/``sign`` are added to the URL when a secret is set.
+    - ``secret``: leave it out for ``json`` (one is generated); give the robot's
+      加签 secret for ``dingtalk``; none for ``wecom``.
+    - ``event_types``: empty = all; ``unit_id``: only that unit's events.
+    - Only ``http(s)`` URLs; redirects are never followed; each attempt is cut off
+      after the configured timeout (10 s). A 2xx (and, for the robots,
+      ``errcode`` 0) is success; otherwise retried after ~10 s, then doubling with
+      jitter up to an hour apart, for 24 h, then ``failed``. One case's events
+      arrive in the order they happened.
+    """
     if body.unit_id is not None and not await unit_exists(
         session, principal.region_id, body.unit_id
     ):
