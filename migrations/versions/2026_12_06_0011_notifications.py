@@ -259,6 +259,8 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
+        # Who last changed it (migration 0008's rule for every table with updated_at).
+        sa.Column("updated_by", postgresql.UUID(as_uuid=True)),
         sa.CheckConstraint("kind in ('json', 'wecom', 'dingtalk')", name=op.f("ck_webhooks_kind")),
         sa.ForeignKeyConstraint(
             ["region_id"], ["regions.id"], name=op.f("fk_webhooks_region_id_regions")

@@ -45,4 +45,12 @@ REQUEST_EXAMPLES: dict[str, dict] = {
         "location": {"lat": 28.45, "lon": 118.21},
     },
     "CaseAction": {"action": "rectify", "note": "已清运并设置垃圾桶", "photo_ids": [SOME_ID]},
+    "WebhookCreate": {
+        "url": "https://oa.example.gov.cn/hooks/chuangwei",
+        "kind": "json",
+        "event_types": ["case.assigned", "case.overdue"],
+        "description": "区政务OA",
+    },
+    "WebhookUpdate": {"active": False},
+    "MarkRead": {"all": True},
 }

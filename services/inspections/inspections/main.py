@@ -99,6 +99,15 @@ TAGS = [
         "description": "Woodpecker visits from the phone: scored, idempotent, never lost.",
     },
     {"name": "cases", "description": "Rectification cases and their workflow, list and import."},
+    {
+        "name": "webhooks",
+        "description": "Integrators' and group robots' webhooks (admin): every case event, "
+        "signed, retried for 24 h, in order per case; deliveries and redelivery.",
+    },
+    {
+        "name": "notifications",
+        "description": "Each person's own inbox: unread count, delta sync, mark read.",
+    },
 ]
 
 
