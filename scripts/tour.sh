@@ -158,6 +158,39 @@ printf 'sample_point_code,description,severity\n%s,垃圾桶满溢未及时清�
     "$CODE" "$CODE" >"$WORK/expert_findings.csv"
 api POST "$I/v1/cases/import" "$ADMIN" -F "file=@$WORK/expert_findings.csv" | py '"imported: %s" % j'
 
+step "Citizens' reports: Open311 GeoReport v2, as a WeChat mini-program or the 12345 hotline posts them"
+KEY=$(api POST "$I/v1/open311/api-keys" "$ADMIN" -H 'Content-Type: application/json' \
+    -d '{"name":"WeChat mini-program (tour)"}' | py 'j["api_key"]')
+echo "the integrator's key, shown this once: ${KEY:0:12}…"
+curl -sS --fail-with-body "$I/open311/v2/services.json?api_key=$KEY" |
+    py '"%d services, e.g. %s in %s" % (len(j), j[0]["service_name"], j[0]["group"])'
+SERVICE=$(api GET "$R/v1/point-types/$TYPE" "$INSP" | py 'j["code"]')
+curl -sS --fail-with-body "$I/open311/v2/services/$SERVICE.xml?api_key=$KEY" | python3 -c '
+import sys, xml.etree.ElementTree as ET
+values = ET.parse(sys.stdin).getroot().findall("attributes/attribute/values/value")
+print("attribute item (XML): %d checklist requirements" % len(values))'
+LAT=$(py 'j["lat"]' <"$WORK/point.json") LON=$(py 'j["lon"]' <"$WORK/point.json")
+RETRY=$(uuid)
+report() {
+    curl -sS --fail-with-body -H "Idempotency-Key: $RETRY" "$I/open311/v2/requests.json" \
+        --data-urlencode "api_key=$KEY" --data-urlencode "service_code=$SERVICE" \
+        --data-urlencode "lat=$LAT" --data-urlencode "long=$LON" \
+        --data-urlencode "description=市场门口垃圾满溢，无人清理" -w '\n%{http_code}\n'
+}
+report >"$WORK/report.txt"
+REPORT=$(head -1 "$WORK/report.txt" | py 'j[0]["service_request_id"]')
+echo "posted: $(tail -1 "$WORK/report.txt"), request $REPORT; the same Idempotency-Key again: $(report | tail -1)"
+api GET "$I/v1/cases/$REPORT" "$ADMIN" >"$WORK/report_case.json"
+py '"the office sees a %s case, %s, duplicate candidates within 50 m: %d" % (j["source"], j["status"], len(j["duplicate_candidates"]))' <"$WORK/report_case.json"
+SURVIVOR=$(py '(j["duplicate_candidates"] or [""])[0]' <"$WORK/report_case.json")
+if [ -n "$SURVIVOR" ]; then
+    V=$(py 'j["version"]' <"$WORK/report_case.json")
+    api POST "$I/v1/cases/$REPORT/actions" "$ADMIN" -H "If-Match: \"$V\"" -H 'Content-Type: application/json' \
+        -d "{\"action\":\"mark_duplicate\",\"duplicate_of\":\"$SURVIVOR\"}" | py '"marked duplicate: %s" % j["status"]'
+fi
+curl -sS --fail-with-body "$I/open311/v2/requests/$REPORT.json?api_key=$KEY" |
+    py '"the citizen sees: %s — %s" % (j[0]["status"], j[0]["status_notes"])'
+
 step "Reporting: who fixes problems on time, last month (JSON, and XLSX with Chinese headings)"
 MONTH=$(python3 -c 'from datetime import date; d = date.today().replace(day=1); m = d.month - 1 or 12; print(f"{d.year - (d.month == 1)}-{m:02d}")')
 api GET "$P/v1/reports/units?month=$MONTH" "$LEAD" |

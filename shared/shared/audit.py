@@ -1,7 +1,8 @@
 """The audit trail: every change of an audited record, with its author, in the same transaction.
 
 A ``before_flush`` hook on every ORM session looks at what is about to be
-written. For a record of an audited table (registry records, report settings)
+written. For a record of an audited table (registry records, report settings,
+integrators' Open311 keys)
 it adds an :class:`~shared.models.AuditEvent` with who (the request's person or
 service), when, which record, and each changed field as ``{"before", "after"}``;
 the event is flushed with the change and commits or rolls back with it. Every
@@ -11,7 +12,7 @@ statements (upserts, bulk deletes) call :func:`record_change` themselves.
 The author comes from :data:`actor_var`, which ``shared.auth`` sets when it
 authenticates a request. Writes outside requests (bootstrap, the demo loader,
 the CLI, scheduled runs) have no author and are not audited. Password hashes are
-recorded as changed, never by value.
+recorded as changed, never by value; so are API-key hashes.
 
 ``shared.audit_api`` serves the trail: ``GET /v1/audit`` (registry) and
 ``GET /v1/reports/audit`` (reporting).
@@ -49,10 +50,11 @@ AUDITED_TABLES = frozenset(
         "deadline_policies",
         "archive_items",
         "report_settings",
+        "open311_api_keys",
     }
 )
 NOT_RECORDED = frozenset({"region_id", "created_at", "updated_at", "updated_by", "version"})
-HIDDEN = frozenset({"password_hash"})
+HIDDEN = frozenset({"password_hash", "key_hash"})
 
 
 @dataclass(frozen=True, slots=True)

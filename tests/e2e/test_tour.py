@@ -40,3 +40,8 @@ async def test_the_tour_runs_on_the_demo_district(stack, engine):
     assert "the same If-Match again: 412" in out
     assert "status closed, on time True" in out
     assert "report → dispatch → rectify → verify" in out or "dispatch → rectify → verify" in out
+    # A citizen's report through Open311: retried once, one case, listed beside the open
+    # expert-group cases at the same market.
+    assert "the same Idempotency-Key again: 200" in out
+    assert "the office sees a citizen case, reported" in out
+    assert "the citizen sees: closed" in out

@@ -69,3 +69,14 @@ def test_gateway_routes_every_public_path_to_the_service_that_serves_it():
 def test_gateway_does_not_publish_internal_endpoints():
     conf = (REPO_ROOT / "deploy" / "gateway.conf").read_text(encoding="utf-8")
     assert "location /v1/internal/ { return 404; }" in conf
+
+
+def test_services_see_the_clients_address_and_clients_cannot_forge_it(compose):
+    """Per-address rate limits need the client's address behind the gateway, unforgeable."""
+    conf = (REPO_ROOT / "deploy" / "gateway.conf").read_text(encoding="utf-8")
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf
+    assert "$proxy_add_x_forwarded_for" not in conf  # would keep a client-sent header
+    for name in ("registry", "inspections", "reporting"):
+        service = compose["services"][name]
+        assert service["environment"]["FORWARDED_ALLOW_IPS"] == "*"
+        assert "ports" not in service, f"{name} must be reachable only through the gateway"

@@ -42,7 +42,7 @@ REQUEST_EXAMPLES: dict[str, dict] = {
         "description": "后巷垃圾堆积, 无人清运",
         "severity": "normal",
         "address": "人民路 8 号后巷",
-        "location": {"lat": 28.45, "lon": 118.21},
+        "location": {"lat": 28.4472, "lon": 118.2153, "crs": "gcj02"},
     },
     "CaseAction": {"action": "rectify", "note": "已清运并设置垃圾桶", "photo_ids": [SOME_ID]},
     "WebhookCreate": {
@@ -53,4 +53,5 @@ REQUEST_EXAMPLES: dict[str, dict] = {
     },
     "WebhookUpdate": {"active": False},
     "MarkRead": {"all": True},
+    "ApiKeyCreate": {"name": "微信小程序 (WeChat mini-program)"},
 }

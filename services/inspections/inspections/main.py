@@ -17,6 +17,7 @@ from inspections.notifications.dispatcher import (
     start_dispatcher,
     stop_dispatcher,
 )
+from inspections.open311.formats import Open311ErrorMiddleware, document_open311_errors
 from inspections.photos.storage import blob_store_from_settings
 from inspections.routers import ROUTERS
 from inspections.settings import InspectionsSettings
@@ -108,12 +109,23 @@ TAGS = [
         "name": "notifications",
         "description": "Each person's own inbox: unread count, delta sync, mark read.",
     },
+    {
+        "name": "open311",
+        "description": (
+            "Citizens' reports through Open311 GeoReport v2 (SPEC §12): `.json` or `.xml`, "
+            "errors as the standard's `[{code, description}]` list, never problem details."
+        ),
+    },
+    {
+        "name": "open311 keys",
+        "description": "Integrators' Open311 API keys (admin): issued per region, revocable.",
+    },
 ]
 
 
 def build_app() -> FastAPI:
     """A new inspections app (tests start a second one on a database they can stop)."""
-    return create_app(
+    app = create_app(
         service="inspections",
         title="Chuangwei inspections",
         description=(
@@ -122,7 +134,13 @@ def build_app() -> FastAPI:
             "registry, idempotent by id, kept pending and never lost while the registry is down) "
             "and the cases they open; webhooks and the inbox that tell units, inspectors and "
             "integrators' systems of every change (SPEC §9). Every endpoint takes "
-            "`Authorization: Bearer <JWT>` from the registry's `POST /v1/auth/token`. Errors are RFC 9457 problem details."
+            "`Authorization: Bearer <JWT>` from the registry's `POST /v1/auth/token`. Errors "
+            "are RFC 9457 problem details.\n\n"
+            "Citizens' reports arrive through **Open311 GeoReport v2** at `/open311/v2/` "
+            "(JSON and XML, keys issued per integrator at `/v1/open311/api-keys`); those "
+            "paths answer errors in Open311's own format. A `location` may carry `crs` "
+            "(`wgs84` default, `gcj02`, `bd09`); it is converted to WGS-84 before it is "
+            "stored, checked or answered."
         ),
         settings_factory=InspectionsSettings,
         routers=ROUTERS,
@@ -131,6 +149,20 @@ def build_app() -> FastAPI:
         openapi_tags=TAGS,
         request_examples=REQUEST_EXAMPLES,
     )
+    # Open311 paths answer errors in the standard's own list format (SPEC §12), and the
+    # OpenAPI document says so.
+    app.add_middleware(Open311ErrorMiddleware)
+    shared_openapi = app.openapi
+
+    def openapi() -> dict:
+        first = app.openapi_schema is None
+        schema = shared_openapi()
+        if first:
+            document_open311_errors(schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
 
 
 app = build_app()

@@ -5,7 +5,8 @@ Service-specific variables carry the ``INSPECTIONS_`` prefix.
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from limits import parse
+from pydantic import AliasChoices, Field, field_validator
 
 from shared.settings import CommonSettings
 
@@ -131,3 +132,20 @@ class InspectionsSettings(CommonSettings):
         if self.notifications_enabled is None:
             return self.env != "test"
         return self.notifications_enabled
+
+    open311_rate_limit: str = Field(
+        default="60/minute",
+        validation_alias=_env("OPEN311_RATE_LIMIT"),
+        description="Open311 calls allowed per API key (a `limits` string, e.g. 60/minute).",
+    )
+    open311_anonymous_rate_limit: str = Field(
+        default="120/minute",
+        validation_alias=_env("OPEN311_ANONYMOUS_RATE_LIMIT"),
+        description="Open311 reads without an API key allowed per client address.",
+    )
+
+    @field_validator("open311_rate_limit", "open311_anonymous_rate_limit")
+    @classmethod
+    def _parses_as_rate_limit(cls, value: str) -> str:
+        parse(value)  # refuse a typo at start-up, not at the first request
+        return value

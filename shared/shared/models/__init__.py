@@ -18,6 +18,7 @@ from shared.models.notifications import (
     Webhook,
     WebhookDelivery,
 )
+from shared.models.open311 import Open311ApiKey, Open311Request
 from shared.models.registry import (
     ArchiveFile,
     ArchiveItem,
@@ -67,6 +68,8 @@ __all__ = [
     "Notification",
     "NotificationEvent",
     "NotificationRead",
+    "Open311ApiKey",
+    "Open311Request",
     "Person",
     "Photo",
     "PhotoLink",

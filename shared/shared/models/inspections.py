@@ -29,6 +29,8 @@ SOURCES = get_args(vocabulary.CaseSource)
 OUTCOMES = get_args(vocabulary.Outcome)
 VALIDATION_STATES = get_args(vocabulary.ValidationState)
 CASE_STATUSES = get_args(vocabulary.CaseStatus)
+# Still in the workflow: neither closed nor cancelled.
+OPEN_STATUSES = ("reported", "assigned", "returned", "rectified", "parked")
 # "report" is the event that opens a case; it is not an action anyone can take.
 CASE_ACTIONS = ("report", *get_args(vocabulary.CaseActionName))
 
@@ -217,6 +219,14 @@ class Case(RegionScoped, Versioned, Timestamps, Base):
         # Added by migration 0011: the notification scheduler's due_soon/overdue sweep.
         Index("ix_cases_assigned_due", "due_at", postgresql_where="status = 'assigned'"),
         Index(
+            "ix_cases_region_type_open_lat",
+            "region_id",
+            "point_type_id",
+            "lat",
+            postgresql_include=["lon"],
+            postgresql_where=f"status IN {OPEN_STATUSES}",
+        ),
+        Index(
             "ix_cases_region_id_cover",
             "region_id",
             "id",
@@ -253,6 +263,11 @@ class Case(RegionScoped, Versioned, Timestamps, Base):
     extension_requested_due_at: Mapped[datetime | None] = mapped_column()
     parked_at: Mapped[datetime | None] = mapped_column()
     duplicate_of: Mapped[uuid.UUID | None] = mapped_column()
+    # Open cases of the same point type within 50 m when a citizen's report came in
+    # (Open311); the admin decides with mark_duplicate.
+    duplicate_candidates: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), server_default="{}"
+    )
     photo_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), default=list)
     body_hash: Mapped[str | None] = mapped_column(String(64))
 

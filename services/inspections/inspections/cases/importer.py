@@ -22,6 +22,7 @@ from inspections.cases import repository
 from inspections.cases.context import RegistryLookup
 from inspections.cases.service import CLOCK_SKEW, CaseDraft, open_case, utcnow
 from shared.auth import Principal
+from shared.coordinates import CRS_VALUES, to_wgs84
 from shared.errors import PayloadTooLarge, Unprocessable
 from shared.inputs import date_problem, text_problem
 from shared.workdays import DeadlineRules
@@ -38,6 +39,7 @@ KNOWN_COLUMNS = frozenset(
         "address",
         "lat",
         "lon",
+        "crs",
         "category_code",
         "description",
         "severity",
@@ -217,6 +219,11 @@ async def import_cases(
                     raise ValueError
             except ValueError:
                 bad("lat", "lat and lon must both be given as decimal degrees")
+        crs = _text(row.get("crs")) or "wgs84"
+        if crs not in CRS_VALUES:
+            bad("crs", f"one of {', '.join(CRS_VALUES)}")
+        elif lat is not None and lon is not None:
+            lat, lon = to_wgs84(lat, lon, crs)  # type: ignore[arg-type]
         reported_at = now
         if _text(row.get("reported_at")):
             try:

@@ -145,7 +145,8 @@ async def import_cases(
     """Import a list of cases from CSV or XLSX (multipart ``file``); all rows or none.
 
     Columns: ``description, severity`` (required), ``sample_point_code`` or else
-    ``address`` (with optional ``lat, lon``), and optional ``category_code,
+    ``address`` (with optional ``lat, lon`` and their ``crs``: ``wgs84`` default,
+    ``gcj02``, ``bd09``, stored as WGS-84), and optional ``category_code,
     unit_code, source`` (default ``expert``), ``reported_at`` (RFC 3339 or
     ``YYYY-MM-DD HH:MM`` in the region's time zone). A row's unit is
     ``unit_code`` or its sample point's unit; such rows are dispatched at once.

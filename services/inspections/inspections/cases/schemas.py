@@ -7,15 +7,15 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, Field
 
+from shared.coordinates import GeoPoint
 from shared.schemas import RequestModel, ResponseModel
 from shared.vocabulary import CaseActionName as ActionName
 from shared.vocabulary import CaseSource as Source
 from shared.vocabulary import CaseStatus, Severity
 
 
-class Location(RequestModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+class Location(GeoPoint):
+    """Where the problem is; ``crs`` (default ``wgs84``) as the phone's map SDK reports it."""
 
 
 class LocationRead(ResponseModel):
@@ -91,6 +91,12 @@ class CaseRead(ResponseModel):
     return_count: int
     overdue: bool
     duplicate_of: uuid.UUID | None
+    duplicate_candidates: list[uuid.UUID] = Field(
+        description=(
+            "A citizen's report (Open311): open cases of the same point type within 50 m when "
+            "it came in; the admin may mark_duplicate it onto one of them."
+        )
+    )
     extension_requested: bool
     extension_requested_at: datetime | None
     extension_requested_due_at: datetime | None

@@ -267,6 +267,7 @@ def case_read(case: Case, now: datetime | None = None) -> CaseRead:
             "overdue": is_overdue(case, now),
             "extension_requested": case.extension_requested_at is not None,
             "photo_ids": list(case.photo_ids or []),
+            "duplicate_candidates": list(case.duplicate_candidates or []),
         }
     )
 
@@ -274,7 +275,8 @@ def case_read(case: Case, now: datetime | None = None) -> CaseRead:
 _CASE_COLUMNS = [
     name
     for name in CaseRead.model_fields
-    if name not in {"location", "overdue", "extension_requested", "photo_ids"}
+    if name
+    not in {"location", "overdue", "extension_requested", "photo_ids", "duplicate_candidates"}
 ]
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field
 
+from shared.coordinates import GeoPoint
 from shared.schemas import RequestModel, ResponseModel
 
 Source = Literal["woodpecker", "expert", "supervision", "leader", "self"]
@@ -24,9 +25,9 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 PhotoIds = Annotated[list[uuid.UUID], Field(default_factory=list, max_length=30)]
 
 
-class Location(RequestModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+class Location(GeoPoint):
+    """Where the phone was; ``crs`` (default ``wgs84``) as its map SDK reports it."""
+
     accuracy_m: float | None = Field(default=None, ge=0)
 
 
