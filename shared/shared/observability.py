@@ -88,6 +88,9 @@ def configure_logging(service: str, *, level: str = "INFO", json_logs: bool = Tr
         bridged = logging.getLogger(name)
         bridged.handlers = []  # uvicorn installs its own plain-text handlers
         bridged.propagate = True
+        # One level for every line: CW_LOG_LEVEL on the root, not whatever level uvicorn
+        # (or an in-process server in a test) set on its own loggers before us.
+        bridged.setLevel(logging.NOTSET)
     # uvicorn's own access log duplicates ours; httpx logs every request at INFO.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

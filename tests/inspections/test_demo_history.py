@@ -52,11 +52,22 @@ class Demo:
     months_judged: list[str]
 
 
+# Models modules of shared.models → the service that owns (writes) their tables (SPEC §2).
+_OWNERS = {
+    "registry": "registry",
+    "inspections": "inspections",
+    "notifications": "inspections",
+    "open311": "inspections",
+    "reporting": "reporting",
+}
+
+
 def _owner(table: str) -> str:
     """The service whose models module declares ``table`` (SPEC §2's owner)."""
     for mapper in Base.registry.mappers:
         if mapper.local_table.name == table:
-            return mapper.class_.__module__.rsplit(".", 1)[-1]
+            module = mapper.class_.__module__.rsplit(".", 1)[-1]
+            return _OWNERS.get(module, module)
     return "unknown"
 
 

@@ -45,5 +45,13 @@ REQUEST_EXAMPLES: dict[str, dict] = {
         "location": {"lat": 28.4472, "lon": 118.2153, "crs": "gcj02"},
     },
     "CaseAction": {"action": "rectify", "note": "已清运并设置垃圾桶", "photo_ids": [SOME_ID]},
+    "WebhookCreate": {
+        "url": "https://oa.example.gov.cn/hooks/chuangwei",
+        "kind": "json",
+        "event_types": ["case.assigned", "case.overdue"],
+        "description": "区政务OA",
+    },
+    "WebhookUpdate": {"active": False},
+    "MarkRead": {"all": True},
     "ApiKeyCreate": {"name": "微信小程序 (WeChat mini-program)"},
 }

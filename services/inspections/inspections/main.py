@@ -12,6 +12,11 @@ from inspections.demo.history import ensure_demo_history
 from inspections.examples import REQUEST_EXAMPLES
 from inspections.ingest.registry import ContextCache
 from inspections.ingest.service import retry_pending
+from inspections.notifications.dispatcher import (
+    DeliveryMetrics,
+    start_dispatcher,
+    stop_dispatcher,
+)
 from inspections.open311.formats import Open311ErrorMiddleware, document_open311_errors
 from inspections.photos.storage import blob_store_from_settings
 from inspections.routers import ROUTERS
@@ -55,6 +60,11 @@ async def on_startup(app: FastAPI) -> None:
     if settings.demo:
         # In the background: the registry may still be loading the demo district.
         app.state.demo_task = asyncio.create_task(demo_history(app), name="demo-history")
+    app.state.delivery_metrics = DeliveryMetrics(app.state.metrics.registry)
+    app.state.dispatcher = None
+    app.state.dispatcher_task = None
+    if settings.notifications_active:
+        await start_dispatcher(app)
 
 
 async def demo_history(app: FastAPI) -> None:
@@ -68,6 +78,7 @@ async def demo_history(app: FastAPI) -> None:
 
 
 async def on_shutdown(app: FastAPI) -> None:
+    await stop_dispatcher(app)
     for name in ("pending_task", "demo_task"):
         task: asyncio.Task | None = getattr(app.state, name, None)
         if task is not None:
@@ -89,6 +100,15 @@ TAGS = [
         "description": "Woodpecker visits from the phone: scored, idempotent, never lost.",
     },
     {"name": "cases", "description": "Rectification cases and their workflow, list and import."},
+    {
+        "name": "webhooks",
+        "description": "Integrators' and group robots' webhooks (admin): every case event, "
+        "signed, retried for 24 h, in order per case; deliveries and redelivery.",
+    },
+    {
+        "name": "notifications",
+        "description": "Each person's own inbox: unread count, delta sync, mark read.",
+    },
     {
         "name": "open311",
         "description": (
@@ -112,8 +132,10 @@ def build_app() -> FastAPI:
             "The woodpecker action (啄木鸟行动) and the rectification workflow: photos uploaded by "
             "client id, inspections submitted from the phone (scored, validated against the "
             "registry, idempotent by id, kept pending and never lost while the registry is down) "
-            "and the cases they open. Every endpoint takes `Authorization: Bearer <JWT>` from the "
-            "registry's `POST /v1/auth/token`. Errors are RFC 9457 problem details.\n\n"
+            "and the cases they open; webhooks and the inbox that tell units, inspectors and "
+            "integrators' systems of every change (SPEC §9). Every endpoint takes "
+            "`Authorization: Bearer <JWT>` from the registry's `POST /v1/auth/token`. Errors "
+            "are RFC 9457 problem details.\n\n"
             "Citizens' reports arrive through **Open311 GeoReport v2** at `/open311/v2/` "
             "(JSON and XML, keys issued per integrator at `/v1/open311/api-keys`); those "
             "paths answer errors in Open311's own format. A `location` may carry `crs` "

@@ -55,6 +55,84 @@ class InspectionsSettings(CommonSettings):
     )
     pending_batch_size: int = Field(default=20, validation_alias=_env("PENDING_BATCH_SIZE"))
 
+    # ---- notifications (SPEC §9)
+    notifications_enabled: bool | None = Field(
+        default=None,
+        validation_alias=_env("NOTIFICATIONS_ENABLED"),
+        description=(
+            "Run the notification loops (fan-out and webhook delivery, the due_soon/overdue "
+            "scheduler, the daily digest) inside the service. Unset means on, except with "
+            "CW_ENV=test (tests start them explicitly)."
+        ),
+    )
+    notifications_poll_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        validation_alias=_env("NOTIFICATIONS_POLL_SECONDS"),
+        description="How often an idle dispatcher looks for new events and due deliveries.",
+    )
+    notifications_batch_size: int = Field(
+        default=50, gt=0, validation_alias=_env("NOTIFICATIONS_BATCH_SIZE")
+    )
+    notifications_concurrency: int = Field(
+        default=16,
+        gt=0,
+        validation_alias=_env("NOTIFICATIONS_CONCURRENCY"),
+        description="HTTP deliveries one replica sends at the same time.",
+    )
+    notifications_http_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=_env("NOTIFICATIONS_HTTP_TIMEOUT_SECONDS"),
+        description=(
+            "The whole of one delivery attempt (connect, send, answer); a receiver that "
+            "hangs is cut off after it and the attempt counts as failed."
+        ),
+    )
+    notifications_retry_first_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=_env("NOTIFICATIONS_RETRY_FIRST_SECONDS"),
+        description="Gap before the first retry; each later gap doubles (with jitter).",
+    )
+    notifications_retry_max_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        validation_alias=_env("NOTIFICATIONS_RETRY_MAX_SECONDS"),
+        description="The longest gap between two attempts.",
+    )
+    notifications_retry_for_seconds: float = Field(
+        default=86400.0,
+        gt=0,
+        validation_alias=_env("NOTIFICATIONS_RETRY_FOR_SECONDS"),
+        description="How long a delivery is retried before it is marked failed.",
+    )
+    notifications_due_soon_hours: float = Field(
+        default=24.0,
+        gt=0,
+        validation_alias=_env("NOTIFICATIONS_DUE_SOON_HOURS"),
+        description="case.due_soon fires this long before due_at.",
+    )
+    notifications_schedule_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        validation_alias=_env("NOTIFICATIONS_SCHEDULE_SECONDS"),
+        description="How often the due_soon/overdue/digest scheduler runs (once across replicas).",
+    )
+    notifications_digest_hour: int = Field(
+        default=8,
+        ge=0,
+        le=23,
+        validation_alias=_env("NOTIFICATIONS_DIGEST_HOUR"),
+        description="Local hour (region time zone) from which the day's unit.digest is sent.",
+    )
+
+    @property
+    def notifications_active(self) -> bool:
+        if self.notifications_enabled is None:
+            return self.env != "test"
+        return self.notifications_enabled
+
     open311_rate_limit: str = Field(
         default="60/minute",
         validation_alias=_env("OPEN311_RATE_LIMIT"),

@@ -10,6 +10,14 @@ from shared.models.inspections import (
     Photo,
     PhotoLink,
 )
+from shared.models.notifications import (
+    DeliveryAttempt,
+    Notification,
+    NotificationEvent,
+    NotificationRead,
+    Webhook,
+    WebhookDelivery,
+)
 from shared.models.open311 import Open311ApiKey, Open311Request
 from shared.models.registry import (
     ArchiveFile,
@@ -31,6 +39,7 @@ from shared.models.reporting import (
     AccountabilityRun,
     BlacklistEntry,
     Notice,
+    NoticeOutbox,
     ReportSettings,
     UnitEventMonth,
     UnitEventMonthRun,
@@ -50,10 +59,15 @@ __all__ = [
     "Checklist",
     "Chief",
     "DeadlinePolicy",
+    "DeliveryAttempt",
     "Division",
     "Inspection",
     "InspectionResult",
     "Notice",
+    "NoticeOutbox",
+    "Notification",
+    "NotificationEvent",
+    "NotificationRead",
     "Open311ApiKey",
     "Open311Request",
     "Person",
@@ -67,4 +81,6 @@ __all__ = [
     "Unit",
     "UnitEventMonth",
     "UnitEventMonthRun",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -216,6 +216,8 @@ class Case(RegionScoped, Versioned, Timestamps, Base):
             postgresql_include=["id", "unit_id", "due_at", "status"],
         ),
         Index("ix_cases_region_reporter_reported", "region_id", "reporter_id", "reported_at"),
+        # Added by migration 0011: the notification scheduler's due_soon/overdue sweep.
+        Index("ix_cases_assigned_due", "due_at", postgresql_where="status = 'assigned'"),
         Index(
             "ix_cases_region_type_open_lat",
             "region_id",

@@ -144,3 +144,23 @@ class UnitEventMonthRun(RegionScoped, Base):
     __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
     month: Mapped[date] = mapped_column(primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class NoticeOutbox(RegionScoped, Base):
+    """``notice.raised`` events (SPEC §9), written by a trigger of migration 0011 in the
+    transaction that records the notice. The inspections service reads this table
+    (never writes it) and copies each row, with the same ``id``, into its own outbox."""
+
+    __tablename__ = "notice_outbox"
+    __table_args__ = (
+        ForeignKeyConstraint(["region_id"], ["regions.id"]),
+        Index("ix_notice_outbox_created", "created_at"),
+    )
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    notice_id: Mapped[uuid.UUID] = mapped_column()
+    unit_id: Mapped[uuid.UUID | None] = mapped_column()
+    person_id: Mapped[uuid.UUID | None] = mapped_column()
+    occurred_at: Mapped[datetime] = mapped_column()
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
