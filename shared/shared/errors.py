@@ -30,6 +30,15 @@ RETRY_AFTER_SECONDS = "5"
 # SQLSTATEs of a transaction that lost to a concurrent one (serialization failure,
 # deadlock): nothing was saved and the same request may simply be sent again.
 _CONCURRENCY_SQLSTATES = {"40001", "40P01"}
+# The server cannot take the work now (class 53: too many clients, out of memory or
+# disk; 57P0x: shutting down, starting up): nothing was saved, retrying later may work.
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
+
+
+def _server_cannot_take_it(orig: object) -> bool:
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    return sqlstate.startswith("53") or sqlstate in _UNAVAILABLE_SQLSTATES
+
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://chuangwei.example/problems/"
@@ -257,7 +266,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
         if _is_bad_value(exc.orig):
             return _bad_value_response(request, exc.orig)
-        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+        if (
+            isinstance(exc, OperationalError | InterfaceError)
+            or exc.connection_invalidated
+            or _server_cannot_take_it(exc.orig)
+        ):
             log.warning("database_unavailable", error=str(exc.orig)[:300])
             return unavailable(request)
         if getattr(exc.orig, "sqlstate", None) in _CONCURRENCY_SQLSTATES:
@@ -298,6 +311,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(asyncpg.OperatorInterventionError)  # shutting down, starting up
     @app.exception_handler(asyncpg.InterfaceError)
     @app.exception_handler(asyncpg.InternalClientError)  # the server dropped an idle connection
+    @app.exception_handler(asyncpg.InsufficientResourcesError)  # too many clients (53300) …
     async def _driver_connection(request: Request, exc: Exception) -> JSONResponse:
         if _is_bad_value(exc):
             return _bad_value_response(request, exc)
