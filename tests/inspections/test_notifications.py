@@ -208,9 +208,9 @@ async def test_an_inspector_sees_the_rectifications_of_cases_they_reported_await
 
 
 async def test_a_notice_raised_by_reporting_reaches_the_units_inbox_under_its_outbox_id(
-    inspections, inspections_app, reporting, db
+    inspections, inspections_app, registry, reporting, db
 ) -> None:
-    october = await build_october(inspections, db)
+    october = await build_october(inspections, registry, db)
     w = october.w
     put = await reporting.put(
         "/v1/reports/score-weights",
