@@ -164,7 +164,8 @@ async def test_csv_export_imports_back_unchanged_and_an_edit_updates_one_point(r
     assert again.json() == {"rows": 4, "inserted": 0, "updated": 0, "unchanged": 4}
     assert await snapshot(db, world.region.id) == before
     table = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
-    code_col, address_col = table[0].index("code"), table[0].index("address")
+    assert table[0][0].startswith("Sample points — ")  # the title row; headings below it
+    code_col, address_col = table[1].index("code"), table[1].index("address")
     edited = next(r for r in table if r[code_col] == "IMP-002")
     edited[address_col] = "新地址 99 号"
     buffer = io.StringIO(newline="")
@@ -191,8 +192,8 @@ async def test_xlsx_export_round_trips(registry, db):
     assert await snapshot(db, world.region.id) == before
     workbook = load_workbook(io.BytesIO(exported.content))
     sheet = workbook.active
-    header = [c.value for c in sheet[1]]
-    for row in sheet.iter_rows(min_row=2):
+    header = [c.value for c in sheet[2]]  # row 1 is the title
+    for row in sheet.iter_rows(min_row=3):
         if row[header.index("code")].value == "IMP-000":
             row[header.index("lat")].value = 28.5
     buffer = io.BytesIO()
@@ -207,8 +208,30 @@ async def test_unit_accounts_export_only_their_points(registry, db):
     await upload(registry, world.admin, csv_bytes([HEADER, *good_rows(world)]))
     exported = await registry.get("/v1/sample-points/export", headers=auth(world.other_unit_user))
     assert exported.status_code == 200
-    assert len(list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))) == 1
+    # The title and the headings, no point of another unit.
+    assert len(list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))) == 2
     bad = await registry.get(
         "/v1/sample-points/export", params={"format": "pdf"}, headers=auth(world.admin)
     )
     assert bad.status_code == 422
+
+
+async def test_a_chinese_export_for_people_imports_back_unchanged(registry, db):
+    world = await make_world(db)
+    await upload(registry, world.admin, csv_bytes([HEADER, *good_rows(world)]))
+    before = await snapshot(db, world.region.id)
+    exported = await registry.get(
+        "/v1/sample-points/export",
+        params={"format": "xlsx"},
+        headers={**auth(world.admin), "Accept-Language": "zh-CN,zh;q=0.9"},
+    )
+    assert exported.status_code == 200
+    sheet = load_workbook(io.BytesIO(exported.content)).active
+    assert sheet["A1"].value.startswith(f"样本点 — {world.region.name} — 导出于 ")
+    assert [c.value for c in sheet[2]][:8] == [
+        "编码", "名称", "类型编码", "网格编码", "地址", "纬度", "经度", "责任单位编码",
+    ]  # fmt: skip
+    assert sheet.freeze_panes == "A3"
+    again = await upload(registry, world.admin, exported.content, "导出.xlsx")
+    assert again.json() == {"rows": 4, "inserted": 0, "updated": 0, "unchanged": 4}
+    assert await snapshot(db, world.region.id) == before

@@ -112,8 +112,8 @@ async def test_coverage_blind_spots_grids_and_unit_scope(inspections, reporting,
     table = list(
         openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True)
     )
-    assert table[0][0] == "Sample point ID"
-    assert [(r[0], r[7], r[13]) for r in table[1:]] == [
+    assert table[1][0] == "Sample point ID"  # under the title row
+    assert [(r[0], r[7], r[13]) for r in table[2:]] == [
         (p["sample_point_id"], p["inspections"], p["blind_spot"]) for p in body["items"]
     ]
 
@@ -180,7 +180,8 @@ async def test_inspectors_quota_by_week_with_facility_tags(inspections, reportin
         headers={**auth(w.leader), "Accept-Language": "zh"},
     )
     lines = csv_rows.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("人员ID,账号,姓名,检查次数") and len(lines) == 3
+    assert lines[0].startswith("巡查员考核 — ")  # the title row
+    assert lines[1].startswith("人员ID,账号,姓名,检查次数") and len(lines) == 4
 
 
 async def test_chiefs_overview_and_overdue(inspections, registry, reporting, db):

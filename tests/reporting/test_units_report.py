@@ -172,8 +172,12 @@ async def test_exports_carry_the_json_rows_with_headings_by_language(reporting, 
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
     table = list(sheet.iter_rows(values_only=True))
-    header = table[0]
+    title, header = table[0][0], table[1]
+    assert (
+        title == f"责任单位考核 — {w.region.name} — 2026年10月01日至2026年10月31日（Asia/Shanghai）"
+    )
     assert header[:4] == ("单位ID", "单位编码", "责任单位", "派遣数")
+    assert sheet.freeze_panes == "A3"
     keys = [
         "unit_id", "unit_code", "unit_name", "assigned", "rectified", "rectified_on_time",
         "rectified_late", "open", "overdue_open", "rework", "returned", "extended", "parked",
@@ -181,7 +185,7 @@ async def test_exports_carry_the_json_rows_with_headings_by_language(reporting, 
         "volume_points", "score", "grade", "rank",
     ]  # fmt: skip
     assert len(header) == len(keys)
-    assert [dict(zip(keys, r, strict=True)) for r in table[1:]] == [
+    assert [dict(zip(keys, r, strict=True)) for r in table[2:]] == [
         {k: flat(row)[k] for k in keys} for row in rows
     ]
 
@@ -191,12 +195,15 @@ async def test_exports_carry_the_json_rows_with_headings_by_language(reporting, 
     )
     assert csv_response.headers["content-type"].startswith("text/csv")
     reader = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
-    assert reader[0][:4] == ["Unit ID", "Unit code", "Unit", "Assigned"]
+    assert reader[0] == [
+        f"Responsible units — {w.region.name} — 2026-10-01 to 2026-10-31 (Asia/Shanghai)"
+    ]
+    assert reader[1][:4] == ["Unit ID", "Unit code", "Unit", "Assigned"]
 
     def text(value) -> str:
         return "" if value is None else str(value)
 
-    assert reader[1:] == [[text(flat(row)[k]) for k in keys] for row in rows]
+    assert reader[2:] == [[text(flat(row)[k]) for k in keys] for row in rows]
 
 
 async def test_each_unit_reads_only_its_own_row_and_leaders_read_all(

@@ -54,15 +54,15 @@ async def test_sample_point_exports_keep_formulas_as_text_and_round_trip(registr
     exported = await registry.get("/v1/sample-points/export?format=csv", headers=auth(w.admin))
     assert exported.status_code == 200
     table = csv_table(exported.content)
-    name = table[0].index("name")
-    names = {row[0]: row[name] for row in table[1:]}
+    name = table[1].index("name")  # row 1 is the title (SPEC §8)
+    names = {row[0]: row[name] for row in table[2:]}
     for number, formula in enumerate(FORMULAS):
         assert names[f"F-{number}"] == "'" + formula  # a spreadsheet reads it as text
 
     xlsx = await registry.get("/v1/sample-points/export?format=xlsx", headers=auth(w.admin))
     assert xlsx.status_code == 200
     rows = xlsx_cells(xlsx.content)
-    cells = {row[0].value: row[name] for row in rows[1:]}
+    cells = {row[0].value: row[name] for row in rows[2:]}
     for number, formula in enumerate(FORMULAS):
         cell = cells[f"F-{number}"]
         assert (cell.data_type, cell.value) == ("s", formula)
@@ -105,12 +105,12 @@ async def test_an_inspectors_formula_reaches_the_overdue_report_as_text(
     csv_answer = await reporting.get(url + "csv", headers=auth(w.leader))
     assert csv_answer.status_code == 200, csv_answer.text
     table = csv_table(csv_answer.content)
-    column = table[0].index("Description")
-    assert [row[column] for row in table[1:]] == ["'" + formula]
+    column = table[1].index("Description")
+    assert [row[column] for row in table[2:]] == ["'" + formula]
 
     xlsx_answer = await reporting.get(url + "xlsx", headers=auth(w.leader))
     rows = xlsx_cells(xlsx_answer.content)
-    [cell] = [row[column] for row in rows[1:]]
+    [cell] = [row[column] for row in rows[2:]]
     assert (cell.data_type, cell.value) == ("s", formula)
 
 

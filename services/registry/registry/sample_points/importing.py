@@ -1,8 +1,8 @@
 """CSV/XLSX import and export of sample points; the two round-trip.
 
 Import validates every row before it writes anything: one bad row rejects
-the whole file with a 422 listing each problem by row (the header is row 1)
-and column. A good file upserts by ``code``: new codes are inserted, changed
+the whole file with a 422 listing each problem by row and column (the headings
+are row 1, or row 2 under the title row of an export; English or Chinese). A good file upserts by ``code``: new codes are inserted, changed
 rows updated (their version bumps), identical rows left alone (coordinates
 equal within 1e-9°, since spreadsheets keep 15 significant digits). Import sets
 no status: new points are active, existing ones keep theirs; a deleted point
@@ -17,7 +17,9 @@ import math
 import uuid
 import zipfile
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, any_, cast, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -26,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal
 from shared.errors import Unprocessable, UnsupportedMediaType
 from shared.inputs import text_problem
-from shared.models import Division, PointType, SamplePoint, Unit
-from shared.spreadsheets import csv_text, unescape_csv_text, xlsx_row
+from shared.models import Division, PointType, Region, SamplePoint, Unit
+from shared.spreadsheets import Table, unescape_csv_text
 
 REQUIRED = (
     "code",
@@ -47,6 +49,23 @@ EXPORT_COLUMNS = (
     "division_name",
     "unit_name",
 )
+# Chinese headings of the export (Accept-Language: zh*); import reads either language.
+CHINESE_HEADINGS = {
+    "code": "编码",
+    "name": "名称",
+    "point_type_code": "类型编码",
+    "division_code": "网格编码",
+    "address": "地址",
+    "lat": "纬度",
+    "lon": "经度",
+    "unit_code": "责任单位编码",
+    "status": "状态",
+    "id": "ID",
+    "point_type_name": "类型",
+    "division_name": "网格",
+    "unit_name": "责任单位",
+}
+_KEY_OF_HEADING = {zh.lower(): key for key, zh in CHINESE_HEADINGS.items()}
 LIMITS = {"code": 64, "name": 200, "address": 400}
 MAX_ERRORS = 1000
 CSV_TYPES = {"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"}
@@ -119,6 +138,16 @@ def read_table(data: bytes, fmt: str) -> list[list[Any]]:
         workbook.close()
 
 
+def _heading(value: Any) -> str:
+    name = _cell(value).lstrip("\ufeff").strip().lower()
+    return _KEY_OF_HEADING.get(name, name)
+
+
+def _known(row: list[Any]) -> bool:
+    """Whether ``row`` holds the required headings (in either language)."""
+    return set(REQUIRED) <= {_heading(v) for v in row}
+
+
 def parse_rows(table: list[list[Any]]) -> tuple[list[Row], list[dict[str, Any]]]:
     """Typed rows and the errors of the file's own content (references are checked later)."""
     if not table:
@@ -126,7 +155,10 @@ def parse_rows(table: list[list[Any]]) -> tuple[list[Row], list[dict[str, Any]]]
             "The file is empty; it needs a header row.",
             errors=[{"row": 1, "column": None, "loc": ["file", 1], "msg": "missing header row"}],
         )
-    header = [_cell(h).lstrip("\ufeff").strip().lower() for h in table[0]]
+    # The export's first row is a title; its headings are row 2. A file typed by hand
+    # has them in row 1. Headings are read in English or Chinese.
+    header_row = 2 if len(table) > 1 and not _known(table[0]) and _known(table[1]) else 1
+    header = [_heading(h) for h in table[header_row - 1]]
     positions: dict[str, int] = {}
     for index, name in enumerate(header):
         positions.setdefault(name, index)
@@ -135,7 +167,12 @@ def parse_rows(table: list[list[Any]]) -> tuple[list[Row], list[dict[str, Any]]]
         raise Unprocessable(
             "Required columns are missing: " + ", ".join(missing) + ".",
             errors=[
-                {"row": 1, "column": c, "loc": ["file", 1, c], "msg": "missing required column"}
+                {
+                    "row": header_row,
+                    "column": c,
+                    "loc": ["file", header_row, c],
+                    "msg": "missing required column",
+                }
                 for c in missing
             ],
         )
@@ -148,7 +185,7 @@ def parse_rows(table: list[list[Any]]) -> tuple[list[Row], list[dict[str, Any]]]
             {"row": number, "column": column, "loc": ["file", number, column], "msg": msg}
         )
 
-    for number, raw in enumerate(table[1:], start=2):
+    for number, raw in enumerate(table[header_row:], start=header_row + 1):
         values = {c: raw[positions[c]] if positions[c] < len(raw) else None for c in REQUIRED}
         if all(_cell(v) == "" for v in raw):
             continue  # blank lines (common at the end of spreadsheets)
@@ -327,7 +364,7 @@ async def import_points(
 
 
 async def export_rows(session: AsyncSession, principal: Principal) -> list[list[Any]]:
-    """Header plus one row per live point the caller may see, by code."""
+    """One row per live point the caller may see, by code, in ``EXPORT_COLUMNS`` order."""
     stmt = (
         select(
             SamplePoint.code,
@@ -360,37 +397,23 @@ async def export_rows(session: AsyncSession, principal: Principal) -> list[list[
     )
     if principal.role == "unit":
         stmt = stmt.where(SamplePoint.unit_id == principal.unit_id)
-    rows = (await session.execute(stmt)).all()
-    return [
-        list(EXPORT_COLUMNS),
-        *([str(v) if isinstance(v, uuid.UUID) else v for v in r] for r in rows),
-    ]
+    return [list(r) for r in (await session.execute(stmt)).all()]
 
 
-def to_csv(table: list[list[Any]]) -> bytes:
-    """UTF-8 with a BOM, so spreadsheet programs open the Chinese text correctly."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    for row in table:
-        writer.writerow(
-            [
-                repr(v) if isinstance(v, float) else csv_text(v) if isinstance(v, str) else v
-                for v in row
-            ]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def to_xlsx(table: list[list[Any]]) -> bytes:
-    from openpyxl import Workbook
-
-    # Not write-only: openpyxl's write-only sheets cannot take the string-typed cells
-    # that keep a leading "=" from becoming a formula (shared.spreadsheets).
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "sample_points"
-    for row in table:
-        sheet.append(xlsx_row(sheet, row))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+async def export_table(
+    session: AsyncSession, principal: Principal, *, chinese: bool, now: datetime
+) -> Table:
+    """The export for people: a title row (region, time of export), the headings in the
+    caller's language (import reads both), then the points."""
+    region = await session.get(Region, principal.region_id)
+    tz = ZoneInfo(region.timezone) if region else ZoneInfo("Asia/Shanghai")
+    name = region.name if region else ""
+    at = now.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    title = (
+        f"样本点 — {name} — 导出于 {at}（{tz.key}）"
+        if chinese
+        else f"Sample points — {name} — exported {at} ({tz.key})"
+    )
+    headings = [CHINESE_HEADINGS[c] if chinese else c for c in EXPORT_COLUMNS]
+    rows = await export_rows(session, principal)
+    return Table(title=title, headings=headings, rows=rows, tz=tz, sheet="sample-points")

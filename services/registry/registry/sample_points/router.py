@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile, status
 
 from registry.sample_points import importing, repository, service
 from registry.sample_points.dependencies import CurrentSamplePoint
@@ -16,12 +16,14 @@ from registry.sample_points.schemas import (
     SamplePointRead,
     SamplePointUpdate,
 )
+from shared import clock
 from shared.auth import AdminUser, CurrentUser
 from shared.concurrency import check_if_match, etag
 from shared.db import ReadConnectionDep, SessionDep
 from shared.errors import PayloadTooLarge, Unprocessable
 from shared.inputs import Instant
 from shared.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from shared.spreadsheets import table_csv, table_xlsx, wants_chinese
 
 router = APIRouter(prefix="/v1/sample-points", tags=["sample-points"])
 
@@ -123,13 +125,19 @@ async def export_sample_points(
     principal: CurrentUser,
     session: SessionDep,
     file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
+    language: Annotated[
+        str | None,
+        Header(alias="Accept-Language", description="zh* → Chinese headings and title."),
+    ] = None,
 ) -> Response:
-    """Download the live points the caller may see as CSV (UTF-8 with BOM) or XLSX; the file imports back unchanged (extra columns are ignored by import)."""
-    table = await importing.export_rows(session, principal)
+    """Download the live points the caller may see as CSV (UTF-8 with BOM) or XLSX: a title row (region, time of export), the headings (Chinese for `Accept-Language: zh*`), one point per row by code. The file imports back unchanged: import skips the title row, reads either language's headings and ignores the extra columns."""
+    table = await importing.export_table(
+        session, principal, chinese=wants_chinese(language), now=clock.now()
+    )
     if file_format == "xlsx":
-        content, media_type = importing.to_xlsx(table), importing.XLSX_TYPE
+        content, media_type = table_xlsx(table), importing.XLSX_TYPE
     else:
-        content, media_type = importing.to_csv(table), "text/csv; charset=utf-8"
+        content, media_type = table_csv(table), "text/csv; charset=utf-8"
     return Response(
         content,
         media_type=media_type,

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from reporting.accountability import service
 from reporting.accountability.schemas import NoticeRead, RunCreate, RunRead, RunResult
 from reporting.reports.access import UnitsReader, region_timezone
-from reporting.reports.export import EXPORT_RESPONSES, Column, Format, render
+from reporting.reports.export import EXPORT_RESPONSES, Column, Format, render, report_title
 from reporting.reports.period import parse_month
 from shared import clock
 from shared.auth import AdminUser, CurrentUser, Principal, require_roles
@@ -249,6 +249,10 @@ async def red_black_list(
             rows=flat,
             accept_language=language,
             filename=f"red-black-list-{month}",
+            title=report_title(
+                "red-black-list", reader.region_name, period.start, period.end, reader.tz
+            ),
+            tz=reader.tz,
             sheet="red-black-list",
         )
     rules = settings.accountability_rules

@@ -29,6 +29,7 @@ class Reader:
 
     principal: Principal
     tz: ZoneInfo
+    region_name: str = ""  # for the title row of exports
 
     @property
     def region_id(self) -> uuid.UUID:
@@ -49,13 +50,20 @@ class Reader:
 
 
 async def region_timezone(session: AsyncSession, region_id: uuid.UUID) -> ZoneInfo:
-    name = await session.scalar(select(Region.timezone).where(Region.id == region_id))
-    if name is None:
+    return (await region_of(session, region_id))[1]
+
+
+async def region_of(session: AsyncSession, region_id: uuid.UUID) -> tuple[str, ZoneInfo]:
+    """The region's name and time zone."""
+    row = (
+        await session.execute(select(Region.name, Region.timezone).where(Region.id == region_id))
+    ).first()
+    if row is None:
         raise NotFound("The caller's region does not exist.")
     try:
-        return ZoneInfo(name)
+        return row.name, ZoneInfo(row.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Shanghai")
+        return row.name, ZoneInfo("Asia/Shanghai")
 
 
 def reader(*roles: Role):
@@ -66,7 +74,8 @@ def reader(*roles: Role):
             )
         if principal.role == "unit" and principal.unit_id is None:
             raise Forbidden("This unit account is not attached to a unit.")
-        return Reader(principal, await region_timezone(session, principal.region_id))
+        name, tz = await region_of(session, principal.region_id)
+        return Reader(principal, tz, name)
 
     return _dependency
 

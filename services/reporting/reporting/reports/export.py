@@ -4,25 +4,22 @@ Every report hands over its columns (key, English, Chinese) and the same flat
 rows it shows as JSON ``items``; CSV and XLSX therefore carry exactly the JSON
 rows. Headings are Chinese when the best ``Accept-Language`` entry is ``zh*``,
 English otherwise. CSV is UTF-8 with a byte-order mark so spreadsheet programs
-read the Chinese correctly; datetimes are RFC 3339 text in both formats. User
-text is written so that no spreadsheet evaluates it (shared.spreadsheets).
+read the Chinese correctly. Row 1 is a title (report, region, period), row 2 the
+headings; times are local to the region (real date-times in XLSX); user text is
+written so that no spreadsheet evaluates it — all of it in shared.spreadsheets.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime, timedelta
 from typing import Any, Literal
-from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from fastapi import Response
-from openpyxl import Workbook
 
-from shared.spreadsheets import csv_text, xlsx_row
+from shared.spreadsheets import Table, table_csv, table_xlsx, wants_chinese
 
 Format = Literal["json", "csv", "xlsx"]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -45,46 +42,29 @@ class Column:
     zh: str
 
 
-def wants_chinese(accept_language: str | None) -> bool:
-    """True when the highest-weighted language range of ``Accept-Language`` is Chinese."""
-    if not accept_language:
-        return False
-    best, best_q = "", -1.0
-    for part in accept_language.split(","):
-        pieces = [p.strip() for p in part.split(";")]
-        tag, q = pieces[0].lower(), 1.0
-        for param in pieces[1:]:
-            if param.startswith("q="):
-                try:
-                    q = float(param[2:])
-                except ValueError:
-                    q = 0.0
-        # Strictly greater: earlier entries win ties, as clients list them by preference.
-        if q > best_q:
-            best, best_q = tag, q
-    return best.startswith("zh")
+# Each export's name in its title row: (English, Chinese).
+REPORT_NAMES = {
+    "units": ("Responsible units", "责任单位考核"),
+    "coverage": ("Sample-point coverage", "样本点覆盖"),
+    "inspectors": ("Patrol members", "巡查员考核"),
+    "chiefs": ("Chiefs", "片长、网格长、路长"),
+    "overview": ("Overview", "总体情况"),
+    "overdue": ("Overdue cases", "超期未处置问题"),
+    "red-black-list": ("Red and black lists", "红黑榜"),
+}
 
 
-def cell(value: Any) -> Any:
-    """A JSON value as a spreadsheet cell: ids and times as text, numbers as numbers."""
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return value
-
-
-def _csv_text(value: Any) -> str:
-    value = cell(value)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return csv_text(value) if isinstance(value, str) else str(value)
+def report_title(
+    name: str, region: str, start: datetime, end: datetime, tz: ZoneInfo
+) -> tuple[str, str]:
+    """The title row: the report, the region and the period (local dates, end inclusive)."""
+    en_name, zh_name = REPORT_NAMES.get(name, (name, name))
+    first = start.astimezone(tz).date()
+    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
+    return (
+        f"{en_name} — {region} — {first.isoformat()} to {last.isoformat()} ({tz.key})",
+        f"{zh_name} — {region} — {first:%Y年%m月%d日}至{last:%Y年%m月%d日}（{tz.key}）",
+    )
 
 
 def render(
@@ -94,30 +74,24 @@ def render(
     rows: Sequence[dict[str, Any]],
     accept_language: str | None,
     filename: str,
+    title: tuple[str, str],
+    tz: ZoneInfo,
     sheet: str = "report",
 ) -> Response:
+    """The rows as CSV or XLSX for people: ``title`` (English, Chinese) in row 1, the
+    headings in the caller's language in row 2, local times in ``tz``."""
     chinese = wants_chinese(accept_language)
-    headings = [c.zh if chinese else c.en for c in columns]
-    disposition = {"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'}
-    disposition["Content-Language"] = "zh" if chinese else "en"
+    table = Table(
+        title=title[1] if chinese else title[0],
+        headings=[c.zh if chinese else c.en for c in columns],
+        rows=[[row.get(c.key) for c in columns] for row in rows],
+        tz=tz,
+        sheet=sheet,
+    )
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}.{fmt}"',
+        "Content-Language": "zh" if chinese else "en",
+    }
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(headings)
-        for row in rows:
-            writer.writerow([_csv_text(row.get(c.key)) for c in columns])
-        return Response(
-            ("\ufeff" + buffer.getvalue()).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers=disposition,
-        )
-    workbook = Workbook()
-    worksheet = workbook.active
-    worksheet.title = sheet[:31]
-    worksheet.append(headings)
-    for row in rows:
-        worksheet.append(xlsx_row(worksheet, (cell(row.get(c.key)) for c in columns)))
-    worksheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return Response(out.getvalue(), media_type=XLSX_TYPE, headers=disposition)
+        return Response(table_csv(table), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(table_xlsx(table), media_type=XLSX_TYPE, headers=headers)

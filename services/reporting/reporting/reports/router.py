@@ -18,7 +18,7 @@ from reporting.reports.access import (
     Reader,
     UnitsReader,
 )
-from reporting.reports.export import EXPORT_RESPONSES, Column, Format, render
+from reporting.reports.export import EXPORT_RESPONSES, Column, Format, render, report_title
 from reporting.reports.period import PERIOD_RULES, Period, resolve_period
 from reporting.reports.schemas import UnitsReportRead
 from reporting.reports.sql import DEFINITIONS
@@ -50,8 +50,12 @@ COMMON = f"""
 
 **Period.** {PERIOD_RULES}
 
-**Formats.** `?format=csv` and `?format=xlsx` return the same rows as the JSON `items`
-(rates as their value), with Chinese column headings when `Accept-Language` prefers `zh*`.
+**Formats.** `?format=csv` and `?format=xlsx` return the same rows as the JSON `items`,
+in the same order (rates as their value), for people: row 1 is a title (report, region,
+period), row 2 the headings — Chinese when `Accept-Language` prefers `zh*` — and times
+are wall-clock times in the region's zone (real date-times in XLSX, `YYYY-MM-DD
+HH:MM:SS` in CSV); XLSX headings are frozen and columns sized to their content. Text
+that a spreadsheet would evaluate (`=`, `+`, `-`, `@` …) is written as text.
 Reports are not paginated: a region's rows come in one answer.
 """
 
@@ -85,15 +89,23 @@ class ReportQuery:
         return {"period": period.describe(), "generated_at": self.now.isoformat()}
 
     def export(
-        self, name: str, period: Period, columns: list[Column], rows: list[dict[str, Any]]
+        self,
+        name: str,
+        period: Period,
+        columns: list[Column],
+        rows: list[dict[str, Any]],
+        reader: Reader,
     ) -> Response:
-        """The same rows as CSV or XLSX, headings in the caller's language."""
+        """The same rows as CSV or XLSX for people: a title row, headings in the caller's
+        language, local times."""
         return render(
             self.fmt,
             columns=columns,
             rows=rows,
             accept_language=self.language,
             filename=f"{name}-{period.slug}",
+            title=report_title(name, reader.region_name, period.start, period.end, reader.tz),
+            tz=reader.tz,
             sheet=name,
         )
 
@@ -130,7 +142,7 @@ async def units_report(
         row.pop("late_case_ids", None)
     if query.fmt != "json":
         rows = [service.flat(r) for r in items]
-        return query.export("units", period, service.UNIT_COLUMNS, rows)
+        return query.export("units", period, service.UNIT_COLUMNS, rows, reader)
     return {
         **query.head(period),
         "weights": settings.score_weights,
@@ -166,7 +178,7 @@ async def coverage_report(
         session, reader.region_id, period, now, unit_id=reader.own_unit
     )
     if query.fmt != "json":
-        return query.export("coverage", period, service.COVERAGE_COLUMNS, report["items"])
+        return query.export("coverage", period, service.COVERAGE_COLUMNS, report["items"], reader)
     return {**query.head(period), **report}
 
 
@@ -200,7 +212,7 @@ async def inspectors_report(
         session, reader.region_id, period, now, settings, person_id=person
     )
     if query.fmt != "json":
-        return query.export("inspectors", period, service.INSPECTOR_COLUMNS, items)
+        return query.export("inspectors", period, service.INSPECTOR_COLUMNS, items, reader)
     quota = {k: settings.inspector_quota[k] for k in ("facility", "hygiene")}
     return {**query.head(period), "quota": quota, "items": items}
 
@@ -230,7 +242,7 @@ async def chiefs_report(
     items = await service.chiefs_report(session, reader.region_id, period, now, person_id=person)
     if query.fmt != "json":
         rows = [service.flat(r) for r in items]
-        return query.export("chiefs", period, service.CHIEF_COLUMNS, rows)
+        return query.export("chiefs", period, service.CHIEF_COLUMNS, rows, reader)
     return {**query.head(period), "items": items}
 
 
@@ -263,7 +275,7 @@ async def overview_report(
     )
     if query.fmt != "json":
         rows = service.overview_rows(report)
-        return query.export("overview", period, service.OVERVIEW_COLUMNS, rows)
+        return query.export("overview", period, service.OVERVIEW_COLUMNS, rows, reader)
     return {**query.head(period), **report}
 
 
@@ -294,7 +306,7 @@ async def overdue_report(
         due_in_period=explicit,
     )
     if query.fmt != "json":
-        return query.export("overdue", period, service.OVERDUE_COLUMNS, items)
+        return query.export("overdue", period, service.OVERDUE_COLUMNS, items, reader)
     head = query.head(period)
     head["period"]["applied"] = explicit
     return {**head, "items": items}
