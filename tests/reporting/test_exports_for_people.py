@@ -15,8 +15,8 @@ from tests.reporting.world import October, build_october
 
 
 @pytest.fixture
-async def october(inspections, db) -> October:
-    return await build_october(inspections, db)
+async def october(inspections, registry, db) -> October:
+    return await build_october(inspections, registry, db)
 
 
 async def test_an_xlsx_export_has_a_title_local_date_times_frozen_headings_and_widths(
