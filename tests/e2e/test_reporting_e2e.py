@@ -40,7 +40,8 @@ async def test_a_case_reported_over_http_shows_in_the_units_report(stack, db):
         )
         sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
         rows = list(sheet.iter_rows(values_only=True))
-        assert rows[0][2] == "责任单位" and len(rows) == 3  # heading + both units
+        assert rows[0][0].startswith("责任单位考核 — ")  # the title row (SPEC §8)
+        assert rows[1][2] == "责任单位" and len(rows) == 4  # title, headings, both units
 
 
 def _start_replica(env: dict[str, str], port: int, log_name: str) -> subprocess.Popen:
