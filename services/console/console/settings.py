@@ -22,7 +22,7 @@ def _cw(name: str) -> AliasChoices:
 class ConsoleSettings(BaseSettings):
     """What the console needs to reach the services and keep a signed-in session."""
 
-    model_config = SettingsConfigDict(env_prefix="CONSOLE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CONSOLE_", extra="ignore", populate_by_name=True)
 
     env: Literal["development", "test", "production"] = Field(
         default="development", validation_alias=_cw("ENV")
