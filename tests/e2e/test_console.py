@@ -18,6 +18,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from shared.embedded_db import REPO_ROOT
 from tests.e2e.conftest import SERVICE_NAMES, Stack, _free_port
 from tests.e2e.console_world import PASSWORD, ConsoleWorld, build_world
+from tests.factories import jpeg_bytes
 
 SCREENSHOTS = REPO_ROOT / ".data" / "screenshots"
 CHROMIUM_ARGS = [
@@ -195,6 +196,9 @@ async def test_a_unit_sees_only_its_own_cases_and_not_another_units_by_url(
     await expect(page.get_by_role("heading", level=1)).to_have_text("没有找到，或您无权查看。")
     answer = await page.goto(f"{console}/")
     assert page.url == f"{console}/cases"
+    answer = await page.goto(f"{console}/cases?status=bogus")  # a hand-edited address
+    assert answer is not None and answer.status == 422
+    await expect(page.get_by_role("heading", level=1)).to_have_text("地址中的参数有误。")
 
 
 async def test_forms_without_the_sessions_csrf_token_are_refused(
@@ -265,3 +269,55 @@ async def test_the_console_is_in_chinese_by_default_and_needs_a_sign_in(console:
         '<html lang="zh-CN">' in login.text
         and "default-src 'self'" in login.headers["content-security-policy"]
     )
+
+
+async def test_a_unit_rectifies_on_a_tablet_with_an_after_photo_the_api_then_holds(
+    browser: Browser, console: str, world: ConsoleWorld
+):
+    context = await browser.new_context(viewport={"width": 820, "height": 1180}, locale="zh-CN")
+    page = await context.new_page()
+    try:
+        await sign_in(page, console, world.username("unit-cityadmin"))
+        target = world.open_case_ids[2]
+        await page.goto(f"{console}/cases/{target}")
+        rectify = page.locator("form[data-action=rectify]")
+        await rectify.get_by_label("整改后照片").set_input_files(
+            {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(seed=4242)}
+        )
+        await rectify.get_by_label("说明").fill("已清理完毕")
+        await rectify.get_by_role("button", name="整改完成").click()
+        await expect(page.get_by_test_id("case-status")).to_have_text("待核查")
+        thumbnail = page.locator(".photos img").first
+        await expect(thumbnail).to_be_visible()
+        assert await thumbnail.evaluate("img => img.complete && img.naturalWidth > 0")
+        await shot(page, "case-rectified-tablet")
+        case = await world.case(target)
+        assert case["status"] == "rectified"
+        async with httpx.AsyncClient(base_url=world.inspections) as client:
+            events = (
+                await client.get(f"/v1/cases/{target}/events", headers=world.headers("admin"))
+            ).json()["items"]
+        assert events[-1]["action"] == "rectify" and len(events[-1]["photo_ids"]) == 1
+    finally:
+        await context.close()
+
+
+async def test_admin_runs_the_rules_and_the_black_listed_unit_acknowledges_its_notice(
+    page: Page, console: str, world: ConsoleWorld
+):
+    await sign_in(page, console, world.username("admin"))
+    heading = await page.get_by_role("heading", level=1).text_content()  # "总览 · YYYY-MM"
+    month = re.search(r"\d{4}-\d{2}", heading).group(0)
+    await page.goto(f"{console}/accountability")
+    await page.get_by_label("月份").fill(month)
+    await page.get_by_role("button", name="执行问责规则").click()
+    notices = page.get_by_test_id("notices")
+    await expect(notices).to_contain_text(world.units["cityadmin"]["name"])
+    await page.get_by_role("button", name="退出").click()
+
+    await sign_in(page, console, world.username("unit-cityadmin"))
+    await page.goto(f"{console}/accountability")
+    await page.get_by_test_id("notices").get_by_role("button", name="签收").click()
+    await expect(page.locator(".flash.ok")).to_have_text("已签收")
+    await expect(page.get_by_test_id("notices").get_by_role("button", name="签收")).to_have_count(0)
+    await shot(page, "notice-acknowledged")

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import xstatic.pkg.leaflet
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -130,6 +131,12 @@ def create_console(settings: ConsoleSettings | None = None) -> FastAPI:
         key = {404: "not_found", 403: "forbidden"}.get(exc.status)
         status = exc.status if key else 502
         return render(request, "error.html", status, message_key=key, detail=exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError):
+        # A hand-edited URL (an unknown status, a malformed id) gets a page, not JSON.
+        fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
+        return render(request, "error.html", 422, message_key="bad_request", detail=fields)
 
     @app.exception_handler(UpstreamDown)
     async def _down(request: Request, exc: UpstreamDown):

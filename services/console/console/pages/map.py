@@ -41,10 +41,9 @@ async def map_page(
     points = await api.all_items(
         "registry", "/v1/sample-points", type=point_type, division=division, status="active"
     )
-    coverage = {}
-    if viewer.role in ("admin", "leader"):
-        report = await api.get("reporting", "/v1/reports/coverage")
-        coverage = {row["sample_point_id"]: row for row in report["items"]}
+    # Every role may read coverage (a unit: its own points); scores and blind spots come from it.
+    report = await api.get("reporting", "/v1/reports/coverage")
+    coverage = {row["sample_point_id"]: row for row in report["items"]}
     pass_marks = {t["id"]: t["pass_mark"] for t in types}
     markers = []
     for p in points:
