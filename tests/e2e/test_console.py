@@ -6,6 +6,7 @@ Each page the tests open is also written to .data/screenshots/ for a person to l
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -64,7 +65,7 @@ async def browser() -> AsyncIterator[Browser]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            executable_path=os.environ.get("CW_CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
         )
         yield browser
         await browser.close()
@@ -108,6 +109,11 @@ async def test_leader_sees_the_league_table_with_the_graded_unit_and_a_safe_sess
         world.units["cityadmin"]["name"]
     )
     await shot(page, "dashboard")
+    await page.emulate_media(media="print")  # the print stylesheet drops navigation and forms
+    await expect(page.get_by_role("navigation")).to_be_hidden()
+    await expect(page.get_by_role("button", name="打印")).to_be_hidden()
+    await expect(league).to_be_visible()
+    await page.emulate_media(media="screen")
 
     (cookie,) = [c for c in await page.context.cookies() if c["name"] == "cw_console"]
     assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
@@ -122,8 +128,14 @@ async def test_leader_sees_the_league_table_with_the_graded_unit_and_a_safe_sess
 async def test_a_wrong_password_says_so_and_signs_nobody_in(
     page: Page, console: str, world: ConsoleWorld
 ):
-    await sign_in(page, console, world.username("leader"), "not-the-password")
+    # By keyboard alone: the username field has the focus, Tab moves on, Enter submits.
+    await page.goto(f"{console}/login")
+    await page.keyboard.type(world.username("leader"))
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("not-the-password")
+    await page.keyboard.press("Enter")
     await expect(page.get_by_test_id("login-error")).to_have_text("用户名或密码错误，请重新输入。")
+    await expect(page.get_by_label("用户名")).to_have_value(world.username("leader"))
     await shot(page, "wrong-password")
     await page.goto(f"{console}/")
     await expect(page).to_have_url(re.compile(r"/login\?next=/$"))
