@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
@@ -13,12 +13,13 @@ from starlette.datastructures import UploadFile
 
 from console.api import ApiError
 from console.i18n import translate
-from console.web import CheckedForm, CurrentViewer, flash, language, render
+from console.web import CheckedForm, CurrentViewer, Viewer, flash, language, render
+from shared.vocabulary import CaseSource, CaseStatus
 
 router = APIRouter()
 
-STATUSES = ("reported", "assigned", "returned", "rectified", "closed", "cancelled", "parked")
-SOURCES = ("woodpecker", "expert", "supervision", "leader", "self", "citizen")
+STATUSES = get_args(CaseStatus)
+SOURCES = get_args(CaseSource)
 # The fields each action's form shows; the API decides what is required and allowed.
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "dispatch": ("unit_id", "due_at", "note"),
@@ -35,7 +36,8 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-async def unit_names(viewer) -> dict[str, str]:
+async def unit_names(viewer: Viewer) -> dict[str, str]:
+    """Unit id → name, to show names where the API gives ids."""
     return {u["id"]: u["name"] for u in await viewer.api.all_items("registry", "/v1/units")}
 
 
@@ -43,11 +45,11 @@ async def unit_names(viewer) -> dict[str, str]:
 async def case_board(
     request: Request,
     viewer: CurrentViewer,
-    status: Literal[STATUSES] | None = None,  # type: ignore[valid-type]
+    status: CaseStatus | None = None,
     unit: uuid.UUID | None = None,
     division: uuid.UUID | None = None,
     overdue: Literal["true", "false"] | None = None,
-    source: Literal[SOURCES] | None = None,  # type: ignore[valid-type]
+    source: CaseSource | None = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ):
     """Cases the viewer may see (a unit's staff: their unit's), with filters."""
