@@ -130,6 +130,7 @@ async def test_a_wrong_password_says_so_and_signs_nobody_in(
 ):
     # By keyboard alone: the username field has the focus, Tab moves on, Enter submits.
     await page.goto(f"{console}/login")
+    await expect(page.get_by_label("用户名")).to_be_focused()
     await page.keyboard.type(world.username("leader"))
     await page.keyboard.press("Tab")
     await page.keyboard.type("not-the-password")
