@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run test bench lint format
+.PHONY: help install run test bench lint format
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
@@ -14,16 +14,14 @@ install: ## Install the Debian packages (as root), uv if missing, then the locke
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	@$(UV) sync --frozen --quiet
 
-browser: ## Install Debian's chromium for the console's browser tests if missing (root)
-	@bash scripts/ensure_chromium.sh
-
 run: install ## Start PostgreSQL (embedded unless DATABASE_URL), migrate, serve on 8001-8004
 	$(UV) run --frozen python scripts/run.py
 
 # The whole suite prints its slowest tests and the product's line+branch coverage (the
 # e2e service processes included) and fails below the floor: 84.65 % on 2026-12-06, rounded down.
 COVERAGE_FLOOR := 84
-test: install browser ## Run the whole test suite on a throw-away database and a real browser (durations, coverage floor)
+test: install ## Run the whole test suite on a throw-away database and a real browser (durations, coverage floor)
+	@bash scripts/system-packages.sh chromium  # Playwright drives Debian's chromium
 	$(UV) run --frozen pytest --durations=15 --durations-min=1 \
 		--cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 

@@ -126,10 +126,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "acknowledge": ("签收", "Acknowledge"),
     "acknowledged": ("已签收", "Acknowledged"),
     "bulletin": ("月度通报", "Monthly bulletin"),
-    "bulletin_pending": (
-        "月度通报功能尚未上线（待“月度通报”需求完成后在此链接）。",
-        "The monthly bulletin has not landed yet; it will be linked here once it does.",
+    "bulletin_default": (
+        "不选月份时为上一个完整月份。",
+        "Without a month: the last month that has ended.",
     ),
+    "format": ("格式", "Format"),
+    "run_month": ("问责月份", "Month to apply the rules to"),
+    "web_page": ("网页", "web page"),
+    "open_bulletin": ("打开通报", "Open the bulletin"),
     "started_at": ("时间", "When"),
     "trigger": ("方式", "Trigger"),
     "notices_created": ("新增通报", "Notices created"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from console.api import ApiError
@@ -71,3 +72,23 @@ async def acknowledge(
             raise
         flash(request, exc.message, "error")
     return RedirectResponse("/accountability", status_code=303)
+
+
+@router.get("/bulletin")
+async def bulletin(
+    viewer: CurrentViewer,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    fmt: Annotated[Literal["pdf", "html"], Query(alias="format")] = "pdf",
+):
+    """The month's bulletin (通报) from the reporting service, as PDF or HTML (admin, leader)."""
+    answer = await viewer.api.request(
+        "reporting", "GET", "/v1/reports/bulletin", params={"month": month, "format": fmt}
+    )
+    headers = {}
+    if disposition := answer.headers.get("content-disposition"):
+        headers["Content-Disposition"] = disposition
+    return Response(
+        answer.content,
+        media_type=answer.headers.get("content-type", "application/octet-stream"),
+        headers=headers,
+    )
