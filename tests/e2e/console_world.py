@@ -5,16 +5,17 @@ registry's own loader under a fresh region code and username prefix; its history
 is then made through the public APIs of the running services: the expert group's
 cases at the market company's points, rectified with a photo and verified, open
 cases at the city administration's points, and one case still waiting to be
-dispatched. A case counts as due in the reports once its deadline has passed, so
-the console's tests read reports from a reporting process whose clock stands just
-after the closed cases' deadline (``latest_due_at``).
+dispatched. The accountability rules judge only a month that has ended, so the
+console's tests read reports from a reporting process whose clock stands in the
+month after the one the cases fall due in (``month_after``).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -23,6 +24,7 @@ from shared.db import create_engine, create_sessionmaker
 from tests.factories import jpeg_bytes
 
 PASSWORD = "demo-password"
+ZONE = ZoneInfo("Asia/Shanghai")  # the demo district's time zone
 
 
 @dataclass
@@ -36,7 +38,24 @@ class ConsoleWorld:
     closed_case_ids: list[str] = field(default_factory=list)
     open_case_ids: list[str] = field(default_factory=list)  # at the city administration's points
     reported_case_id: str = ""
+    reported_at: list[datetime] = field(default_factory=list)  # of every case made
     latest_due_at: datetime | None = None  # of the closed cases: reports past it grade them
+
+    @property
+    def due_month(self) -> str:
+        """The month (region time) in which the world's cases fall due: "YYYY-MM"."""
+        return self.latest_due_at.astimezone(ZONE).strftime("%Y-%m")
+
+    @property
+    def month_after(self) -> datetime:
+        """Noon on the first day after ``due_month``: that month has ended, and is judged."""
+        local = self.latest_due_at.astimezone(ZONE)
+        first = (local.replace(day=1) + timedelta(days=32)).replace(day=1)
+        return first.replace(hour=12, minute=0, second=0, microsecond=0)
+
+    def reported_in(self, month: str) -> int:
+        """How many of the world's cases were reported in ``month`` (region time)."""
+        return sum(at.astimezone(ZONE).strftime("%Y-%m") == month for at in self.reported_at)
 
     def username(self, who: str) -> str:
         return f"{self.prefix}-{who}"
@@ -101,7 +120,9 @@ async def build_world(database_url: str, registry: str, inspections: str) -> Con
                     "sample_point_id": point["id"],
                     "location": {"lat": point["lat"], "lon": point["lon"]},
                 }
-            return _ok(await insp.post("/v1/cases", json=body, headers=w.headers("admin")), 201)
+            case = _ok(await insp.post("/v1/cases", json=body, headers=w.headers("admin")), 201)
+            w.reported_at.append(datetime.fromisoformat(case["reported_at"]))
+            return case
 
         async def act(case: dict, who: str, action: str, **fields) -> dict:
             headers = {**w.headers(who), "If-Match": f'"{case["version"]}"'}

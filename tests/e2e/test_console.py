@@ -36,9 +36,9 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def console(stack: Stack, world: ConsoleWorld) -> Iterator[str]:
     """The console on a free port, calling the stack's registry and inspections and a
-    reporting process of its own whose clock stands an hour after the world's closed
-    cases fell due, so the month's reports count them (shared.clock, e2e only)."""
-    offset = (world.latest_due_at - datetime.now(UTC)).total_seconds() + 3600
+    reporting process of its own whose clock stands in the month after the world's
+    cases fell due: that month is over, reported and judged (shared.clock, e2e only)."""
+    offset = (world.month_after - datetime.now(UTC)).total_seconds()
     ports = {"reporting": _free_port(), "console": _free_port()}
     env = {
         **stack.env,
@@ -96,13 +96,18 @@ async def test_leader_sees_the_league_table_with_the_graded_unit_and_a_safe_sess
 ):
     await sign_in(page, console, world.username("leader"))
     await expect(page).to_have_url(f"{console}/")
-    heading = await page.get_by_role("heading", level=1).text_content()  # "总览 · YYYY-MM"
+    # The dashboard opens on the running month; the cases' month is one choice away.
+    await page.get_by_label("月份").fill(world.due_month)
+    await page.get_by_role("button", name="查看").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"总览 · {world.due_month}")
     league = page.get_by_test_id("league")
     market = league.get_by_role("row").filter(has_text=world.units["market"]["name"])
     # Five cases closed ahead of their deadline: ranked first with grade A.
     await expect(market.locator("td").nth(0)).to_have_text("1")
     await expect(market.locator(".grade")).to_have_text("A")
-    await expect(page.get_by_test_id("cases-reported")).to_have_text("11")
+    await expect(page.get_by_test_id("cases-reported")).to_have_text(
+        str(world.reported_in(world.due_month))  # all 11, unless made on a month's last days
+    )
     await expect(page.get_by_test_id("red-list")).to_contain_text(world.units["market"]["name"])
     # The city administration's open cases are past their deadline: black list.
     await expect(page.get_by_test_id("black-list")).to_contain_text(
@@ -124,7 +129,7 @@ async def test_leader_sees_the_league_table_with_the_graded_unit_and_a_safe_sess
     await shot(page, "accountability")
     # The month's bulletin from the reporting service, through the leader's own session.
     bulletin = page.get_by_test_id("bulletin")
-    month = re.search(r"\d{4}-\d{2}", heading).group(0)
+    month = world.due_month
     await bulletin.get_by_label("Month").fill(month)
     await bulletin.get_by_label("Format").select_option("html")
     await bulletin.get_by_role("button", name="Open the bulletin").click()
@@ -327,10 +332,8 @@ async def test_admin_runs_the_rules_and_the_black_listed_unit_acknowledges_its_n
     page: Page, console: str, world: ConsoleWorld
 ):
     await sign_in(page, console, world.username("admin"))
-    heading = await page.get_by_role("heading", level=1).text_content()  # "总览 · YYYY-MM"
-    month = re.search(r"\d{4}-\d{2}", heading).group(0)
     await page.goto(f"{console}/accountability")
-    await page.get_by_label("问责月份").fill(month)
+    await page.get_by_label("问责月份").fill(world.due_month)
     await page.get_by_role("button", name="执行问责规则").click()
     notices = page.get_by_test_id("notices")
     await expect(notices).to_contain_text(world.units["cityadmin"]["name"])
