@@ -62,13 +62,18 @@ def _gateway_routes() -> list[tuple[re.Pattern[str], str]]:
 
 
 def _route(path: str) -> str:
-    """Where nginx sends ``path``: the first matching regex location, else ``location /``."""
+    """Where nginx sends ``path``: the first matching regex location, else the longest
+    matching prefix location (``location /`` last)."""
     conf = (REPO_ROOT / "deploy" / "gateway.conf").read_text(encoding="utf-8")
-    fallback = re.search(r"location / \{\s*proxy_pass http://(\w+);", conf)
     for pattern, target in _gateway_routes():
         if pattern.search(path):
             return target
-    return fallback.group(1) if fallback else "blocked"
+    prefixes = []
+    for prefix, body in re.findall(r"location (/\S*) \{\s*([^}]*)\}", conf):
+        target = re.search(r"proxy_pass http://(\w+);", body)
+        prefixes.append((prefix, target.group(1) if target else "blocked"))
+    matching = [(len(p), t) for p, t in prefixes if path.startswith(p)]
+    return max(matching)[1] if matching else "blocked"
 
 
 def test_gateway_routes_every_public_path_to_the_service_that_serves_it():
@@ -99,6 +104,8 @@ def test_gateway_sends_the_console_its_pages_and_no_api_path():
         assert _route(sample) == "console", f"{path} does not reach the console"
     assert _route("/static/leaflet/leaflet.js") == "console"
     assert _route("/v1/no-such-thing") == "blocked"  # an unknown API path is not a console page
+    assert _route("/open311/v2/requests.json") == "inspections"
+    assert _route("/v1/internal/sample-points/x/context") == "blocked"
 
 
 def test_gateway_does_not_publish_internal_endpoints():
