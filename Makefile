@@ -14,13 +14,14 @@ install: ## Install the Debian packages (as root), uv if missing, then the locke
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	@$(UV) sync --frozen --quiet
 
-run: install ## Start PostgreSQL (embedded unless DATABASE_URL), migrate, serve on 8001-8003
+run: install ## Start PostgreSQL (embedded unless DATABASE_URL), migrate, serve on 8001-8004
 	$(UV) run --frozen python scripts/run.py
 
 # The whole suite prints its slowest tests and the product's line+branch coverage (the
 # e2e service processes included) and fails below the floor: 84.65 % on 2026-12-06, rounded down.
 COVERAGE_FLOOR := 84
-test: install ## Run the whole test suite on a throw-away database (durations, coverage floor)
+test: install ## Run the whole test suite on a throw-away database and a real browser (durations, coverage floor)
+	@bash scripts/system-packages.sh chromium  # Playwright drives Debian's chromium
 	$(UV) run --frozen pytest --durations=15 --durations-min=1 \
 		--cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 

@@ -1,8 +1,8 @@
-"""`make run`: the database, migrations and the three services, until Ctrl-C.
+"""`make run`: the database, migrations, the three services and the console, until Ctrl-C.
 
 Without DATABASE_URL it starts the embedded PostgreSQL (data under .data/),
 creates the ``chuangwei`` database, applies the Alembic migrations once, then
-starts registry, inspections and reporting as uvicorn processes. Ctrl-C (or
+starts registry, inspections, reporting and the console as uvicorn processes. Ctrl-C (or
 SIGTERM) stops the services, then the embedded database.
 """
 
@@ -22,6 +22,7 @@ SERVICES = [
     ("registry", "REGISTRY_PORT", 8001),
     ("inspections", "INSPECTIONS_PORT", 8002),
     ("reporting", "REPORTING_PORT", 8003),
+    ("console", "CONSOLE_PORT", 8004),
 ]
 
 
@@ -74,7 +75,8 @@ def main() -> int:
             "--no-access-log",
         ]
         processes.append(subprocess.Popen(cmd, env=env, cwd=REPO))
-        print(f"{name:12s} http://{host}:{ports[name]}/docs", flush=True)
+        page = "/" if name == "console" else "/docs"
+        print(f"{name:12s} http://{host}:{ports[name]}{page}", flush=True)
 
     stopping = False
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The Debian packages Chuangwei needs beside its Python dependencies, installed when
 # missing (as root: `apt-get update` first). Without root it names what is missing and
-# stops: nothing is skipped.
+# stops: nothing is skipped. Arguments add packages only some targets need
+# (`make test` adds chromium for the console's browser tests).
 set -euo pipefail
 
 PACKAGES=(
     fonts-dejavu-core     # the bulletin's text font (Latin letters and digits)
     fonts-droid-fallback  # the bulletin's Chinese glyphs (TrueType, embedded in the PDF)
+    "$@"
 )
 
 missing=()

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.orm.exc import StaleDataError
 
 from shared import audit, clock
@@ -81,7 +82,9 @@ def create_app(
                 await app.state.read_pool.close()
             await app.state.engine.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc serve Swagger UI and ReDoc from the files fastapi-offline ships
+    # (under /static-offline-docs), not from a CDN: offices run on intranets (SPEC §11).
+    app = FastAPIOffline(
         title=title,
         description=description,
         version="0.1.0",

@@ -68,7 +68,7 @@ def _assert_the_demo_has_a_history(reporting: str, token: str, process: subproce
 
 
 def test_run_migrates_bootstraps_loads_the_demo_and_stops_cleanly(blank_database_url, database_url):
-    ports = {name: _free_port() for name in ("registry", "inspections", "reporting")}
+    ports = {name: _free_port() for name in ("registry", "inspections", "reporting", "console")}
     env = {
         **os.environ,
         "DATABASE_URL": blank_database_url,
@@ -78,6 +78,7 @@ def test_run_migrates_bootstraps_loads_the_demo_and_stops_cleanly(blank_database
         "REGISTRY_PORT": str(ports["registry"]),
         "INSPECTIONS_PORT": str(ports["inspections"]),
         "REPORTING_PORT": str(ports["reporting"]),
+        "CONSOLE_PORT": str(ports["console"]),
         "REPORTING_DAILY_RUN_ENABLED": "0",
     }
     process = subprocess.Popen(
@@ -110,11 +111,16 @@ def test_run_migrates_bootstraps_loads_the_demo_and_stops_cleanly(blank_database
         _assert_the_demo_has_a_history(
             f"http://127.0.0.1:{ports['reporting']}", token.json()["access_token"], process
         )
+        # The console answers with its sign-in page, in Chinese by default.
+        console = f"http://127.0.0.1:{ports['console']}"
+        sign_in = httpx.get(f"{console}/", follow_redirects=True)
+        assert sign_in.status_code == 200 and "登录" in sign_in.text
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "stopped" in output
+    assert f"console      http://127.0.0.1:{ports['console']}/" in output
     for port in ports.values():
         with pytest.raises(httpx.TransportError):
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)

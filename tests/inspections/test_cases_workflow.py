@@ -568,3 +568,29 @@ async def test_registry_outage_answers_503_and_saves_nothing(
         await inspections_app.state.registry_client.aclose()
         inspections_app.state.registry_client = working
     assert await db.get(Case, (w.region.id, uuid.UUID(case_id))) is None
+
+
+async def test_allowed_actions_name_what_the_caller_may_do_now_and_follow_the_case(
+    inspections, w: World
+):
+    case = await assigned_case(inspections, w)
+
+    async def allowed(person) -> list[str]:
+        response = await inspections.get(f"/v1/cases/{case['id']}/actions", headers=auth(person))
+        assert response.status_code == 200, response.text
+        assert response.json()["version"] == case["version"]
+        assert response.headers["ETag"] == f'"{case["version"]}"'
+        return response.json()["allowed_actions"]
+
+    assert await allowed(w.admin) == ["mark_duplicate", "extend", "park"]
+    assert await allowed(w.unit_user) == ["return", "request_extension", "rectify"]
+    assert await allowed(w.inspector) == []
+    assert await allowed(w.leader) == []
+    other = await inspections.get(
+        f"/v1/cases/{case['id']}/actions", headers=auth(w.other_unit_user)
+    )
+    assert other.status_code == 404  # another unit's case: not even its actions
+
+    case = await rectify(inspections, w, case)
+    assert await allowed(w.inspector) == ["verify", "reject"]
+    assert await allowed(w.unit_user) == []

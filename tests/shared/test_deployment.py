@@ -18,7 +18,18 @@ def compose() -> dict:
 
 
 def test_compose_names_every_service(compose):
-    assert set(compose["services"]) == {"postgres", "migrate", "gateway", *APP_SERVICES}
+    assert set(compose["services"]) == {"postgres", "migrate", "gateway", "console", *APP_SERVICES}
+
+
+def test_console_runs_on_8004_in_production_without_database_or_token_secrets(compose):
+    console = compose["services"]["console"]
+    assert "console.main:app" in console["command"] and "8004" in console["command"]
+    env = console["environment"]
+    assert env["CW_ENV"] == "production"
+    assert env["CONSOLE_SESSION_SECRET"].startswith("${")
+    # It calls the public APIs with each person's token: it needs no key to anything.
+    assert not {"DATABASE_URL", "CW_JWT_SECRET", "CW_SERVICE_TOKEN"} & set(env)
+    assert "console" in compose["services"]["gateway"]["depends_on"]
 
 
 def test_migrations_run_once_before_the_services(compose):
@@ -50,6 +61,21 @@ def _gateway_routes() -> list[tuple[re.Pattern[str], str]]:
     return routes
 
 
+def _route(path: str) -> str:
+    """Where nginx sends ``path``: the first matching regex location, else the longest
+    matching prefix location (``location /`` last)."""
+    conf = (REPO_ROOT / "deploy" / "gateway.conf").read_text(encoding="utf-8")
+    for pattern, target in _gateway_routes():
+        if pattern.search(path):
+            return target
+    prefixes = []
+    for prefix, body in re.findall(r"location (/\S*) \{\s*([^}]*)\}", conf):
+        target = re.search(r"proxy_pass http://(\w+);", body)
+        prefixes.append((prefix, target.group(1) if target else "blocked"))
+    matching = [(len(p), t) for p, t in prefixes if path.startswith(p)]
+    return max(matching)[1] if matching else "blocked"
+
+
 def test_gateway_routes_every_public_path_to_the_service_that_serves_it():
     from inspections.main import app as inspections_app
     from registry.main import app as registry_app
@@ -62,8 +88,24 @@ def test_gateway_routes_every_public_path_to_the_service_that_serves_it():
             if not path.startswith("/v1/") or path.startswith("/v1/internal/"):
                 continue
             sample = re.sub(r"\{[^}]+\}", "x", path)
-            targets = [target for pattern, target in routes if pattern.search(sample)]
-            assert targets == [name], f"{path} routes to {targets}, expected {name}"
+            services = [t for pattern, t in routes if pattern.search(sample) and t != "blocked"]
+            assert services == [name], f"{path} matches {services}, expected {name} only"
+            assert _route(sample) == name
+
+
+def test_gateway_sends_the_console_its_pages_and_no_api_path():
+    from console.main import app as console_app
+
+    paths = set(console_app.openapi()["paths"])
+    assert {"/", "/login", "/map", "/cases/{case_id}"} <= paths
+    for path in paths:
+        sample = re.sub(r"\{[^}]+\}", "x", path)
+        assert not sample.startswith("/v1"), f"console path {path} would shadow the API"
+        assert _route(sample) == "console", f"{path} does not reach the console"
+    assert _route("/static/leaflet/leaflet.js") == "console"
+    assert _route("/v1/no-such-thing") == "blocked"  # an unknown API path is not a console page
+    assert _route("/open311/v2/requests.json") == "inspections"
+    assert _route("/v1/internal/sample-points/x/context") == "blocked"
 
 
 def test_gateway_does_not_publish_internal_endpoints():

@@ -10,7 +10,7 @@ from shared.embedded_db import REPO_ROOT
 from tests.factories import PASSWORD, auth, make_person, make_region
 from tests.waiting import eventually
 
-SERVICES = ("registry", "inspections", "reporting")
+SERVICES = ("registry", "inspections", "reporting", "console")
 
 
 def _imported_top_level_packages(folder: Path) -> set[str]:

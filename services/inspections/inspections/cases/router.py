@@ -39,6 +39,7 @@ from inspections.cases import importer, repository, service
 from inspections.cases.context import RegistryDep
 from inspections.cases.dependencies import CaseReader, CaseReporter, CurrentCase
 from inspections.cases.schemas import (
+    AllowedActionsRead,
     CaseAction,
     CaseCreate,
     CaseEventRead,
@@ -188,6 +189,19 @@ async def list_case_events(
         limit=limit,
     )
     return Page(items=[CaseEventRead.model_validate(e) for e in rows], next_cursor=next_cursor)
+
+
+@router.get("/{case_id}/actions", response_model=AllowedActionsRead)
+async def list_allowed_actions(
+    principal: CaseReader, case: CurrentCase, response: Response
+) -> AllowedActionsRead:
+    """The actions the caller may take on the case in its current status (SPEC §6.3 table), so a client shows only those."""
+    set_etag(response, case.version)
+    return AllowedActionsRead(
+        status=case.status,
+        version=case.version,
+        allowed_actions=service.allowed_actions(case.status, principal.role),
+    )
 
 
 @router.post("/{case_id}/actions", response_model=CaseRead)

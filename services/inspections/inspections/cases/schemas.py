@@ -122,6 +122,14 @@ class CaseEventRead(ResponseModel):
     due_at: datetime | None
 
 
+class AllowedActionsRead(ResponseModel):
+    """What the caller may do to a case now; the version is the one to send as ``If-Match``."""
+
+    status: CaseStatus
+    version: int
+    allowed_actions: list[ActionName]
+
+
 class CaseImportResult(ResponseModel):
     created: int
     case_ids: list[uuid.UUID]
