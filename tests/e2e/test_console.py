@@ -315,7 +315,15 @@ async def test_a_unit_rectifies_on_a_tablet_with_an_after_photo_the_api_then_hol
         await expect(page.get_by_test_id("case-status")).to_have_text("待核查")
         thumbnail = page.locator(".photos img").first
         await expect(thumbnail).to_be_visible()
-        assert await thumbnail.evaluate("img => img.complete && img.naturalWidth > 0")
+        # A lazy thumbnail is visible before its bytes arrive: wait for its load
+        # (or error) event, then judge what the browser decoded.
+        decoded_width = await thumbnail.evaluate(
+            """img => img.complete ? img.naturalWidth : new Promise(done => {
+                img.addEventListener('load', () => done(img.naturalWidth));
+                img.addEventListener('error', () => done(0));
+            })"""
+        )
+        assert decoded_width > 0
         await shot(page, "case-rectified-tablet")
         case = await world.case(target)
         assert case["status"] == "rectified"
