@@ -33,6 +33,17 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
+def destination(lat: float, lon: float, bearing_deg: float, distance_m: float):
+    """The point ``distance_m`` from (lat, lon) along the great circle of that bearing."""
+    p1, l1, b = math.radians(lat), math.radians(lon), math.radians(bearing_deg)
+    d = distance_m / EARTH_RADIUS_M
+    p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(b))
+    l2 = l1 + math.atan2(
+        math.sin(b) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2)
+    )
+    return math.degrees(p2), math.degrees(l2)
+
+
 def _body(world, **overrides):
     return {
         "code": f"SP-{uuid.uuid4().hex[:8]}",
@@ -334,6 +345,83 @@ async def test_near_is_exact_where_the_planar_index_is_most_sheared(registry, db
     assert [p["id"] for p in got] == [
         str(p.id) for p in expected if haversine_m(lat, lon, p.lat, p.lon) <= 1100
     ]
+
+
+async def _points_at(db, world, places):
+    points = []
+    for lat, lon in places:
+        points.append(
+            await make_sample_point(
+                db,
+                region=world.region,
+                point_type=world.point_type,
+                division=world.grid,
+                unit=world.unit,
+                lat=lat,
+                lon=lon,
+            )
+        )
+    return points
+
+
+def _expected(points, lat, lon, radius):
+    """(distance, id) of the points within the radius, in the order `near` must answer."""
+    within = ((haversine_m(lat, lon, p.lat, p.lon), str(p.id)) for p in points)
+    return sorted(e for e in within if e[0] <= radius)
+
+
+async def test_near_radius_edge_in_every_direction_at_high_latitude(registry, db):
+    """At 53.5°N (Mohe) with the largest radius the map's scale changes by ≈1 % across the
+    circle: points a metre inside the edge are found in every direction, outside never."""
+    world = await make_world(db)
+    lat, lon, radius = 53.5, 122.3, 50_000
+    # 1–8 m inside and outside, a metre apart by bearing so that the order is clear.
+    places = [
+        destination(lat, lon, 45 * k, radius + sign * (1 + k)) for k in range(8) for sign in (-1, 1)
+    ]
+    points = await _points_at(db, world, places)
+    expected = _expected(points, lat, lon, radius)
+    assert len(expected) == 8
+    got = await _all_pages(
+        registry, world.inspector, {"near": f"{lat},{lon}", "radius_m": radius}, limit=3
+    )
+    assert [p["id"] for p in got] == [pid for _, pid in expected]
+
+
+async def test_near_ranks_a_magnified_north_before_nearer_looking_south(registry, db):
+    """At 60°N the plane stretches the north: a point 10,000 m north lies farther on the
+    plane than points 10,005–10,040 m south, so the planar-nearest rows are not the
+    nearest; the true order must still come out, page by page."""
+    world = await make_world(db)
+    lat, lon, radius = 60.0, 120.0, 20_000
+    places = [destination(lat, lon, 0, 10_000)]
+    places += [destination(lat, lon, 180, 10_000 + 5 * k) for k in range(1, 9)]
+    points = await _points_at(db, world, places)
+    expected = _expected(points, lat, lon, radius)
+    assert expected[0][1] == str(points[0].id)
+    for limit in (1, 2, 5, None):
+        got = await _all_pages(
+            registry, world.inspector, {"near": f"{lat},{lon}", "radius_m": radius}, limit=limit
+        )
+        assert [p["id"] for p in got] == [pid for _, pid in expected], limit
+
+
+async def test_near_breaks_ties_by_id_across_pages(registry, db):
+    """Seven points on one spot (a market's stalls): equal distances are ordered by id and
+    a page boundary through them neither repeats nor drops one."""
+    world = await make_world(db)
+    lat, lon = 28.44, 118.20
+    spot = destination(lat, lon, 30, 700)
+    places = [spot] * 7 + [destination(lat, lon, 200, 300), destination(lat, lon, 90, 1500)]
+    points = [world.point, *await _points_at(db, world, places)]  # world.point: at (lat, lon)
+    expected = _expected(points, lat, lon, 2000)
+    for limit in (2, 3, 4):
+        got = await _all_pages(
+            registry, world.inspector, {"near": f"{lat},{lon}", "radius_m": 2000}, limit=limit
+        )
+        assert [p["id"] for p in got] == [pid for _, pid in expected], limit
+    tied = [p["distance_m"] for p in got[2:9]]
+    assert len(set(tied)) == 1 and math.isclose(tied[0], 700, rel_tol=1e-9)
 
 
 async def test_bad_near_parameters(registry, db):
