@@ -19,16 +19,17 @@ the query (one SQL statement) checks that the slack did not matter:
 
 1. KNN (``ORDER BY geo <-> q LIMIT n + 2``) inside the planar circle that holds
    the whole search radius takes the planar-nearest matching rows, each with its
-   exact (haversine) distance.
-2. Let D be the n-th smallest of those distances. Every row the scan did not
-   reach is at least as far on the plane as the last one it did; if that is
-   farther than ``D · P``, no unreached row is within D, and the n nearest
-   fetched rows are the answer (ranked by exact distance, then id). That holds
-   unless two distances differ by less than the slack, and whenever the scan ran
-   dry (fewer rows than asked for).
+   exact (haversine) distance, computed once per row.
+2. Let D be the n-th smallest of those distances within the radius (the radius
+   itself if fewer are). Every matching row the scan did not reach is at least as
+   far on the plane as the last one it did; if that is farther than ``D · P``, no
+   unreached row is within D, and the n nearest fetched rows within the radius
+   are the answer (ranked by exact distance, then id). That fails only when two
+   distances lie within the slack of each other (e.g. ties), and always holds when
+   the scan ran dry (fewer rows than asked for).
 3. Otherwise the rows of the planar circle ``D · P`` (the n true nearest among
    them, ties included) are ranked by exact distance — the old second phase,
-   now a rare fallback.
+   now a rare fallback in the same statement (never executed when not needed).
 
 Both circles are GiST index conditions, so the work is proportional to n, not
 to the table; JSON is rendered only for the rows returned. Pages continue after
@@ -323,7 +324,7 @@ FALLBACK_OUTER = (
 
 @functools.lru_cache(maxsize=128)
 def _near_sql(shape: tuple[bool, ...], after: bool) -> Statement:
-    clauses = [*_where(shape), "sp.deleted_at IS NULL", f"{DISTANCE} <= :radius_m"]
+    clauses = [*_where(shape), "sp.deleted_at IS NULL"]
     if after:
         clauses.append(f"({DISTANCE}, sp.id) > (:after_distance, :after_id)")
     where = " AND ".join(clauses)
@@ -337,22 +338,24 @@ WITH knn AS MATERIALIZED (
      LIMIT :m
 ), knn_summary AS (
     SELECT count(*) AS reached, max(planar) AS farthest_planar,
-           (SELECT k.distance_m FROM knn k ORDER BY k.distance_m OFFSET :n - 1 LIMIT 1) AS nth_m
+           coalesce((SELECT k.distance_m FROM knn k WHERE k.distance_m <= :radius_m
+                      ORDER BY k.distance_m OFFSET :n - 1 LIMIT 1), :radius_m) AS nth_m
       FROM knn
 )
-(SELECT {ROW_JSON}, 'distance_m', sp.distance_m)::text AS item, sp.distance_m, sp.id
-   FROM knn sp
-  WHERE {SETTLED}
-  ORDER BY sp.distance_m, sp.id
-  LIMIT :n)
-UNION ALL
-(SELECT {ROW_JSON}, 'distance_m', {DISTANCE})::text AS item, {DISTANCE} AS distance_m, sp.id
-   FROM sample_points sp
-  WHERE NOT {SETTLED} AND {where}
-    AND sp.geo <@ circle(point(:x, :y), {FALLBACK_OUTER})
-  ORDER BY distance_m, sp.id
-  LIMIT :n)
-ORDER BY distance_m, id
+SELECT {ROW_JSON}, 'distance_m', sp.distance_m)::text AS item, sp.distance_m, sp.id
+  FROM ((SELECT {ROW_COLUMNS}, sp.distance_m
+           FROM knn sp
+          WHERE {SETTLED} AND sp.distance_m <= :radius_m
+          ORDER BY sp.distance_m, sp.id
+          LIMIT :n)
+        UNION ALL
+        (SELECT {ROW_COLUMNS}, {DISTANCE} AS distance_m
+           FROM sample_points sp
+          WHERE NOT {SETTLED} AND {where} AND {DISTANCE} <= :radius_m
+            AND sp.geo <@ circle(point(:x, :y), {FALLBACK_OUTER})
+          ORDER BY distance_m, sp.id
+          LIMIT :n)) sp
+ ORDER BY sp.distance_m, sp.id
 """
     )
 
