@@ -424,6 +424,20 @@ async def test_near_breaks_ties_by_id_across_pages(registry, db):
     assert len(set(tied)) == 1 and math.isclose(tied[0], 700, rel_tol=1e-9)
 
 
+async def test_near_next_to_a_pole_ranks_the_whole_region(registry, db):
+    """Where the map has no bound (within 0.5° of a pole) `near` is slow but still right."""
+    world = await make_world(db)
+    places = [(89.99, 0.0), (89.995, 170.0), (89.97, -90.0), (89.0, 0.0)]
+    points = await _points_at(db, world, places)
+    for lat, lon in ((90.0, 0.0), (89.99, 45.0)):
+        expected = _expected(points, lat, lon, 5000)
+        assert len(expected) == 3
+        got = await _all_pages(
+            registry, world.inspector, {"near": f"{lat},{lon}", "radius_m": 5000}, limit=2
+        )
+        assert [p["id"] for p in got] == [pid for _, pid in expected]
+
+
 async def test_bad_near_parameters(registry, db):
     world = await make_world(db)
     headers = auth(world.inspector)
