@@ -255,12 +255,9 @@ async def test_filters_by_type_unit_status_text_and_division_subtree(registry, d
     assert bad.status_code == 422
 
 
-async def test_near_orders_by_true_distance_within_the_radius(registry, db):
-    world = await make_world(db)
-    rng = random.Random(7)
-    centre_lat, centre_lon = 28.44, 118.20
-    points = [world.point]  # at (28.44, 118.20): distance 0
-    for _ in range(60):
+async def _points_at(db, world, places):
+    points = []
+    for lat, lon in places:
         points.append(
             await make_sample_point(
                 db,
@@ -268,10 +265,22 @@ async def test_near_orders_by_true_distance_within_the_radius(registry, db):
                 point_type=world.point_type,
                 division=world.grid,
                 unit=world.unit,
-                lat=centre_lat + rng.uniform(-0.03, 0.03),
-                lon=centre_lon + rng.uniform(-0.03, 0.03),
+                lat=lat,
+                lon=lon,
             )
         )
+    return points
+
+
+async def test_near_orders_by_true_distance_within_the_radius(registry, db):
+    world = await make_world(db)
+    rng = random.Random(7)
+    centre_lat, centre_lon = 28.44, 118.20
+    places = [
+        (centre_lat + rng.uniform(-0.03, 0.03), centre_lon + rng.uniform(-0.03, 0.03))
+        for _ in range(60)
+    ]
+    points = [world.point, *await _points_at(db, world, places)]  # world.point: distance 0
     by_distance = sorted(points, key=lambda p: haversine_m(centre_lat, centre_lon, p.lat, p.lon))
     retired = by_distance[1]
     await registry.patch(
@@ -306,36 +315,12 @@ async def test_near_orders_by_true_distance_within_the_radius(registry, db):
 
 
 async def test_near_is_exact_where_the_planar_index_is_most_sheared(registry, db):
-    """Far from lon 0, the index's planar distance misjudges north–south vs east–west."""
+    """Far from lon 0 the old sheared plane misjudged north–south vs east–west (a guard)."""
     world = await make_world(db)
     lat, lon = 45.0, 170.0
     # Equal true distances would be very unequal on the plane; check strict true order.
-    north = await make_sample_point(
-        db,
-        region=world.region,
-        point_type=world.point_type,
-        division=world.grid,
-        unit=world.unit,
-        lat=lat + 0.0090,
-        lon=lon,
-    )
-    east = await make_sample_point(
-        db,
-        region=world.region,
-        point_type=world.point_type,
-        division=world.grid,
-        unit=world.unit,
-        lat=lat,
-        lon=lon + 0.0120,
-    )
-    north_east = await make_sample_point(
-        db,
-        region=world.region,
-        point_type=world.point_type,
-        division=world.grid,
-        unit=world.unit,
-        lat=lat + 0.0060,
-        lon=lon + 0.0060,
+    north, east, north_east = await _points_at(
+        db, world, [(lat + 0.0090, lon), (lat, lon + 0.0120), (lat + 0.0060, lon + 0.0060)]
     )
     candidates = [north, east, north_east]
     expected = sorted(candidates, key=lambda p: haversine_m(lat, lon, p.lat, p.lon))
@@ -345,23 +330,6 @@ async def test_near_is_exact_where_the_planar_index_is_most_sheared(registry, db
     assert [p["id"] for p in got] == [
         str(p.id) for p in expected if haversine_m(lat, lon, p.lat, p.lon) <= 1100
     ]
-
-
-async def _points_at(db, world, places):
-    points = []
-    for lat, lon in places:
-        points.append(
-            await make_sample_point(
-                db,
-                region=world.region,
-                point_type=world.point_type,
-                division=world.grid,
-                unit=world.unit,
-                lat=lat,
-                lon=lon,
-            )
-        )
-    return points
 
 
 def _expected(points, lat, lon, radius):
