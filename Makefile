@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test bench lint format
+.PHONY: help install run test bench bench-postgis lint format
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
@@ -25,8 +25,20 @@ test: install ## Run the whole test suite on a throw-away database and a real br
 	$(UV) run --frozen pytest --durations=15 --durations-min=1 \
 		--cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
-bench: install ## Run every benchmark in bench/ and print the figures
-	$(UV) run --frozen python bench/run_all.py
+# `near` is compared with PostGIS on a throw-away PostgreSQL 15 + PostGIS (Debian packages,
+# installed as root; data in .data/postgis-bench/) unless CW_BENCH_POSTGIS_URL names one;
+# a server started here is stopped afterwards. Without it the bench says how to get one.
+WITH_POSTGIS = url="$${CW_BENCH_POSTGIS_URL:-}"; started=; \
+	if [ -z "$$url" ]; then url=$$(bash scripts/postgis-bench-server.sh) && started=1 || url=; fi; \
+	CW_BENCH_POSTGIS_URL="$$url"
+
+bench: install ## Run every benchmark in bench/ and print the figures (PostGIS peer included)
+	@$(WITH_POSTGIS) $(UV) run --frozen python bench/run_all.py; status=$$?; \
+	if [ -n "$$started" ]; then bash scripts/postgis-bench-server.sh stop; fi; exit $$status
+
+bench-postgis: install ## Only `near` beside PostGIS (KNN and ST_DWithin) on one PostgreSQL 15
+	@$(WITH_POSTGIS) BENCH_NEAR_ONLY=postgis $(UV) run --frozen python bench/registry_near.py; \
+	status=$$?; if [ -n "$$started" ]; then bash scripts/postgis-bench-server.sh stop; fi; exit $$status
 
 lint: install ## Check style with ruff
 	$(UV) run --frozen ruff check .

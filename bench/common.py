@@ -148,13 +148,17 @@ def _execute(url: str, statement: str) -> None:
 
 
 @contextmanager
-def fresh_database(prefix: str = "cw_bench") -> Iterator[str]:
-    """A new database migrated to head; yields its URL and drops it on exit."""
+def fresh_database(prefix: str = "cw_bench", *, admin_url: str | None = None) -> Iterator[str]:
+    """A new database migrated to head; yields its URL and drops it on exit.
+
+    On the server of ``admin_url`` when given (a URL of any database there), else on
+    ``DATABASE_URL``'s or the embedded one.
+    """
     from alembic import command
     from alembic.config import Config
     from sqlalchemy.engine import make_url
 
-    admin = _admin_url()
+    admin = admin_url or _admin_url()
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     _execute(admin, f'CREATE DATABASE "{name}"')

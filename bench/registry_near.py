@@ -14,8 +14,12 @@
    token-version cache is off (what the check would cost without it), (c) the delta-sync page
    ``GET /v1/sample-points?updated_since=…&limit=500``;
    — once with the raw keep-alive load generator and once with httpx;
-4. prints a markdown table per load generator and the ratios, and writes
-   ``bench/results/registry_near.json``.
+4. prints a markdown table per load generator and the ratios;
+5. when ``CW_BENCH_POSTGIS_URL`` names a PostgreSQL with PostGIS, loads the same points
+   into it and compares the product's near SQL with PostGIS's KNN and ``ST_DWithin``
+   forms on that one server (bench/near_postgis.py; fails if ours and PostGIS's KNN
+   disagree); ``BENCH_NEAR_ONLY=postgis`` runs only this (``make bench-postgis``);
+6. writes ``bench/results/registry_near.json``.
 
 Targets: near ≥ 25 % of the constant endpoint's req/s, near p99 < 50 ms at 16 clients.
 Sizes can be changed with BENCH_POINTS / BENCH_REQUESTS (e.g. for a quick smoke run);
@@ -262,7 +266,24 @@ LABELS = {
 }
 
 
+BOX = ((CENTRE_LAT, HALF_LAT), (CENTRE_LON, HALF_LON))
+
+
+def postgis_comparison() -> dict | None:
+    """(i) ours, (ii) PostGIS KNN, (iii) ST_DWithin on one PostGIS server (bench/near_postgis.py)."""
+    import near_postgis
+
+    return near_postgis.run(
+        lambda url, points: asyncio.run(seed(url, points)), POINTS, BOX, random.Random(13)
+    )
+
+
 def main() -> int:
+    if os.environ.get("BENCH_NEAR_ONLY") == "postgis":  # `make bench-postgis`
+        postgis = postgis_comparison()
+        if postgis is not None:
+            print(f"- written to {write_results('registry_near_postgis', postgis)}")
+        return 0 if postgis is None or postgis["identical_answers"] else 1
     rng = random.Random(7)
     print(f"seeding {POINTS:,} sample points …", flush=True)
     with fresh_database() as url:
@@ -386,9 +407,13 @@ def main() -> int:
         }
         errors += sum(r.errors for r in results.values())
     print(f"- items per answer: {sample}")
+    # Ours beside PostGIS on a PostgreSQL 15 server of its own (when one is reachable).
+    postgis = postgis_comparison()
+    report["postgis"] = postgis
     path = write_results("registry_near", report)
     print(f"- written to {path}")
-    return 1 if errors else 0
+    disagree = postgis is not None and not postgis["identical_answers"]
+    return 1 if errors or disagree else 0
 
 
 if __name__ == "__main__":

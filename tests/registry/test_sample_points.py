@@ -33,6 +33,17 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
+def destination(lat: float, lon: float, bearing_deg: float, distance_m: float):
+    """The point ``distance_m`` from (lat, lon) along the great circle of that bearing."""
+    p1, l1, b = math.radians(lat), math.radians(lon), math.radians(bearing_deg)
+    d = distance_m / EARTH_RADIUS_M
+    p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(b))
+    l2 = l1 + math.atan2(
+        math.sin(b) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2)
+    )
+    return math.degrees(p2), math.degrees(l2)
+
+
 def _body(world, **overrides):
     return {
         "code": f"SP-{uuid.uuid4().hex[:8]}",
@@ -244,12 +255,9 @@ async def test_filters_by_type_unit_status_text_and_division_subtree(registry, d
     assert bad.status_code == 422
 
 
-async def test_near_orders_by_true_distance_within_the_radius(registry, db):
-    world = await make_world(db)
-    rng = random.Random(7)
-    centre_lat, centre_lon = 28.44, 118.20
-    points = [world.point]  # at (28.44, 118.20): distance 0
-    for _ in range(60):
+async def _points_at(db, world, places):
+    points = []
+    for lat, lon in places:
         points.append(
             await make_sample_point(
                 db,
@@ -257,10 +265,22 @@ async def test_near_orders_by_true_distance_within_the_radius(registry, db):
                 point_type=world.point_type,
                 division=world.grid,
                 unit=world.unit,
-                lat=centre_lat + rng.uniform(-0.03, 0.03),
-                lon=centre_lon + rng.uniform(-0.03, 0.03),
+                lat=lat,
+                lon=lon,
             )
         )
+    return points
+
+
+async def test_near_orders_by_true_distance_within_the_radius(registry, db):
+    world = await make_world(db)
+    rng = random.Random(7)
+    centre_lat, centre_lon = 28.44, 118.20
+    places = [
+        (centre_lat + rng.uniform(-0.03, 0.03), centre_lon + rng.uniform(-0.03, 0.03))
+        for _ in range(60)
+    ]
+    points = [world.point, *await _points_at(db, world, places)]  # world.point: distance 0
     by_distance = sorted(points, key=lambda p: haversine_m(centre_lat, centre_lon, p.lat, p.lon))
     retired = by_distance[1]
     await registry.patch(
@@ -295,36 +315,12 @@ async def test_near_orders_by_true_distance_within_the_radius(registry, db):
 
 
 async def test_near_is_exact_where_the_planar_index_is_most_sheared(registry, db):
-    """Far from lon 0, the index's planar distance misjudges north–south vs east–west."""
+    """Far from lon 0 the old sheared plane misjudged north–south vs east–west (a guard)."""
     world = await make_world(db)
     lat, lon = 45.0, 170.0
     # Equal true distances would be very unequal on the plane; check strict true order.
-    north = await make_sample_point(
-        db,
-        region=world.region,
-        point_type=world.point_type,
-        division=world.grid,
-        unit=world.unit,
-        lat=lat + 0.0090,
-        lon=lon,
-    )
-    east = await make_sample_point(
-        db,
-        region=world.region,
-        point_type=world.point_type,
-        division=world.grid,
-        unit=world.unit,
-        lat=lat,
-        lon=lon + 0.0120,
-    )
-    north_east = await make_sample_point(
-        db,
-        region=world.region,
-        point_type=world.point_type,
-        division=world.grid,
-        unit=world.unit,
-        lat=lat + 0.0060,
-        lon=lon + 0.0060,
+    north, east, north_east = await _points_at(
+        db, world, [(lat + 0.0090, lon), (lat, lon + 0.0120), (lat + 0.0060, lon + 0.0060)]
     )
     candidates = [north, east, north_east]
     expected = sorted(candidates, key=lambda p: haversine_m(lat, lon, p.lat, p.lon))
@@ -334,6 +330,80 @@ async def test_near_is_exact_where_the_planar_index_is_most_sheared(registry, db
     assert [p["id"] for p in got] == [
         str(p.id) for p in expected if haversine_m(lat, lon, p.lat, p.lon) <= 1100
     ]
+
+
+def _expected(points, lat, lon, radius):
+    """(distance, id) of the points within the radius, in the order `near` must answer."""
+    within = ((haversine_m(lat, lon, p.lat, p.lon), str(p.id)) for p in points)
+    return sorted(e for e in within if e[0] <= radius)
+
+
+async def test_near_radius_edge_in_every_direction_at_high_latitude(registry, db):
+    """At 53.5°N (Mohe) with the largest radius the map's scale changes by ≈1 % across the
+    circle: points a metre inside the edge are found in every direction, outside never."""
+    world = await make_world(db)
+    lat, lon, radius = 53.5, 122.3, 50_000
+    # 1–8 m inside and outside, a metre apart by bearing so that the order is clear.
+    places = [
+        destination(lat, lon, 45 * k, radius + sign * (1 + k)) for k in range(8) for sign in (-1, 1)
+    ]
+    points = await _points_at(db, world, places)
+    expected = _expected(points, lat, lon, radius)
+    assert len(expected) == 8
+    got = await _all_pages(
+        registry, world.inspector, {"near": f"{lat},{lon}", "radius_m": radius}, limit=3
+    )
+    assert [p["id"] for p in got] == [pid for _, pid in expected]
+
+
+async def test_near_ranks_a_magnified_north_before_nearer_looking_south(registry, db):
+    """At 60°N the plane stretches the north: a point 10,000 m north lies farther on the
+    plane than points 10,005–10,040 m south, so the planar-nearest rows are not the
+    nearest; the true order must still come out, page by page."""
+    world = await make_world(db)
+    lat, lon, radius = 60.0, 120.0, 20_000
+    places = [destination(lat, lon, 0, 10_000)]
+    places += [destination(lat, lon, 180, 10_000 + 5 * k) for k in range(1, 9)]
+    points = await _points_at(db, world, places)
+    expected = _expected(points, lat, lon, radius)
+    assert expected[0][1] == str(points[0].id)
+    for limit in (1, 2, 5, None):
+        got = await _all_pages(
+            registry, world.inspector, {"near": f"{lat},{lon}", "radius_m": radius}, limit=limit
+        )
+        assert [p["id"] for p in got] == [pid for _, pid in expected], limit
+
+
+async def test_near_breaks_ties_by_id_across_pages(registry, db):
+    """Seven points on one spot (a market's stalls): equal distances are ordered by id and
+    a page boundary through them neither repeats nor drops one."""
+    world = await make_world(db)
+    lat, lon = 28.44, 118.20
+    spot = destination(lat, lon, 30, 700)
+    places = [spot] * 7 + [destination(lat, lon, 200, 300), destination(lat, lon, 90, 1500)]
+    points = [world.point, *await _points_at(db, world, places)]  # world.point: at (lat, lon)
+    expected = _expected(points, lat, lon, 2000)
+    for limit in (2, 3, 4):
+        got = await _all_pages(
+            registry, world.inspector, {"near": f"{lat},{lon}", "radius_m": 2000}, limit=limit
+        )
+        assert [p["id"] for p in got] == [pid for _, pid in expected], limit
+    tied = [p["distance_m"] for p in got[2:9]]
+    assert len(set(tied)) == 1 and math.isclose(tied[0], 700, rel_tol=1e-9)
+
+
+async def test_near_next_to_a_pole_ranks_the_whole_region(registry, db):
+    """Where the map has no bound (within 0.5° of a pole) `near` is slow but still right."""
+    world = await make_world(db)
+    places = [(89.99, 0.0), (89.995, 170.0), (89.97, -90.0), (89.0, 0.0)]
+    points = await _points_at(db, world, places)
+    for lat, lon in ((90.0, 0.0), (89.99, 45.0)):
+        expected = _expected(points, lat, lon, 5000)
+        assert len(expected) == 3
+        got = await _all_pages(
+            registry, world.inspector, {"near": f"{lat},{lon}", "radius_m": 5000}, limit=2
+        )
+        assert [p["id"] for p in got] == [pid for _, pid in expected]
 
 
 async def test_bad_near_parameters(registry, db):
