@@ -81,6 +81,9 @@ async def bulletin(
         year, mon = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
         month = f"{year:04d}-{mon:02d}"
     period = parse_month(month, reader.tz)
+    # First, so the seconds of the first import do not fall between the figures'
+    # statements and the commit.
+    render = await _renderer()
     data = await gather(session, reader.region_id, period, now)
     fonts = request.app.state.settings.bulletin_fonts
     for font in fonts:
@@ -90,7 +93,6 @@ async def bulletin(
                 "REPORTING_BULLETIN_CJK_FONT); run `make install` as root."
             )
     # Drawing charts and laying out pages is CPU work: off the event loop.
-    render = await _renderer()
     limiter = _one_at_a_time(request.app)
     if fmt == "html":
         page = await to_thread.run_sync(render.html, data, fonts, limiter=limiter)
