@@ -3,7 +3,9 @@
 * :func:`fresh_database` — a throw-away database on the embedded PostgreSQL (or on the
   server of ``DATABASE_URL``), migrated by the real Alembic history, dropped afterwards.
 * :func:`asyncpg_connect` — a raw asyncpg connection to such a URL (for fast ``COPY`` seeding).
-* :class:`ServerProcess` — an ASGI app served by uvicorn as a separate process on 127.0.0.1.
+* :class:`ServerProcess` — an ASGI app served by uvicorn as a separate process on 127.0.0.1;
+  ``rss_mb()`` is its resident memory now, ``track_rss()`` samples it in the background
+  during a load phase and keeps the peak (:class:`RssPeak`).
 * :func:`run_load` — a closed-loop HTTP/1.1 keep-alive load generator with N concurrent
   clients, run in its *own process* (own event loop, own CPU accounting), returning
   :class:`LoadResult` (requests/s and latency percentiles).
@@ -203,6 +205,42 @@ class ServerProcess:
         except (OSError, AttributeError, IndexError, ValueError):
             return None
 
+    def rss_mb(self) -> float | None:
+        """Resident set size of the server process now, in MiB (``None`` once it has exited)."""
+        import psutil
+
+        try:
+            return psutil.Process(self.process.pid).memory_info().rss / 2**20
+        except (psutil.Error, AttributeError):
+            return None
+
+    @contextmanager
+    def track_rss(self, interval: float = 0.2) -> Iterator[RssPeak]:
+        """Sample :meth:`rss_mb` every ``interval`` s in a thread while the block runs.
+
+        The yielded :class:`RssPeak` holds the highest sample (the sampler also reads once
+        at the start and once at the end, so a short block still has a figure).
+        """
+        import threading
+
+        peak = RssPeak()
+        stop = threading.Event()
+
+        def sample() -> None:
+            while True:
+                peak.add(self.rss_mb())
+                if stop.wait(interval):
+                    break
+
+        sampler = threading.Thread(target=sample, name=f"rss-{self.port}", daemon=True)
+        sampler.start()
+        try:
+            yield peak
+        finally:
+            stop.set()
+            sampler.join()
+            peak.add(self.rss_mb())
+
     def __enter__(self) -> ServerProcess:
         import httpx
 
@@ -243,6 +281,19 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+@dataclass
+class RssPeak:
+    """The highest resident memory seen by :meth:`ServerProcess.track_rss`, in MiB."""
+
+    peak_mb: float = 0.0
+    samples: int = 0
+
+    def add(self, mb: float | None) -> None:
+        if mb is not None:
+            self.peak_mb = max(self.peak_mb, mb)
+            self.samples += 1
 
 
 def _constant_app():
@@ -308,6 +359,14 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
     """One HTTP/1.1 response: (status, body, keep_alive)."""
+    status, _, body, keep_alive = await _read_response_with_headers(reader)
+    return status, body, keep_alive
+
+
+async def _read_response_with_headers(
+    reader: asyncio.StreamReader,
+) -> tuple[int, dict[str, str], bytes, bool]:
+    """One HTTP/1.1 response: (status, lower-cased headers, body, keep_alive)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
@@ -330,8 +389,8 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
         body = b"".join(parts)
     else:
         body = await reader.read()
-        return status, body, False
-    return status, body, headers.get("connection", "").lower() != "close"
+        return status, headers, body, False
+    return status, headers, body, headers.get("connection", "").lower() != "close"
 
 
 async def _load(
@@ -603,6 +662,160 @@ def combine(results: Sequence[LoadResult]) -> LoadResult:
     return combined
 
 
+# --------------------------------------------------------------------------- mixed load
+
+
+@dataclass
+class Call:
+    """One HTTP request of a mixed load: to any local port, any method, counted by ``kind``.
+
+    ``ok`` lists the statuses that count as a success for this call.
+    """
+
+    kind: str
+    port: int
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    ok: tuple[int, ...] = (200,)
+
+    def encode(self) -> bytes:
+        payload = (self.body or "").encode()
+        head = f"{self.method} {self.path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
+        if self.body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+        return head.encode("latin-1") + b"\r\n" + payload
+
+
+async def _mixed(
+    calls: list[dict[str, Any]], concurrency: int, seconds: float, cycle: bool, on_ready
+) -> dict[str, Any]:
+    """Send ``calls`` in order from ``concurrency`` keep-alive clients until the time is up
+    (or, without ``cycle``, the calls run out). A 429/503 answer with ``Retry-After`` makes
+    that client wait as told (at most 5 s): a polite client, as the API documents."""
+    prepared = [(Call(**c).encode(), c["port"], c["kind"], tuple(c["ok"])) for c in calls]
+    per_kind: dict[str, dict[str, Any]] = {}
+    next_index = 0
+    on_ready()
+    began = time.perf_counter()
+    deadline = began + seconds
+
+    async def client() -> None:
+        nonlocal next_index
+        connections: dict[int, tuple[asyncio.StreamReader, asyncio.StreamWriter]] = {}
+        while time.perf_counter() < deadline and (cycle or next_index < len(prepared)):
+            raw, port, kind, ok = prepared[next_index % len(prepared)]
+            next_index += 1
+            started = time.perf_counter()
+            wait = 0.0
+            try:
+                if port not in connections:
+                    connections[port] = await asyncio.open_connection("127.0.0.1", port)
+                reader, writer = connections[port]
+                writer.write(raw)
+                remaining = max(0.1, deadline + 60 - time.perf_counter())
+                status, headers, _, keep_alive = await asyncio.wait_for(
+                    _read_response_with_headers(reader), remaining
+                )
+                if status in (429, 503) and headers.get("retry-after", "").isdigit():
+                    wait = min(5.0, float(headers["retry-after"]))
+            except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError):
+                status, keep_alive = 0, False
+            elapsed = time.perf_counter() - started
+            stats = per_kind.setdefault(kind, {"latencies": [], "statuses": {}, "ok": 0})
+            stats["statuses"][str(status)] = stats["statuses"].get(str(status), 0) + 1
+            if status in ok:
+                stats["ok"] += 1
+                stats["latencies"].append(elapsed)
+            if not keep_alive and port in connections:
+                connections.pop(port)[1].close()
+            if wait:
+                await asyncio.sleep(min(wait, max(0.0, deadline - time.perf_counter())))
+        for _, writer in connections.values():
+            writer.close()
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return {"per_kind": per_kind, "seconds": time.perf_counter() - began}
+
+
+def _mixed_worker() -> None:
+    """Child side of :class:`MixedLoad`: arguments as JSON on stdin, "ready" then the result."""
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    args = json.loads(sys.stdin.readline())
+    print(json.dumps(asyncio.run(_mixed(**args, on_ready=lambda: print("ready", flush=True)))))
+
+
+class MixedLoad:
+    """A mixed closed-loop load (:class:`Call` objects) in its own process, started now and
+    collected with :meth:`result` — so several loads can run side by side.
+
+    Latencies count only the answers in each call's ``ok`` statuses; the rest are errors.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        calls: Sequence[Call],
+        *,
+        concurrency: int,
+        seconds: float,
+        cycle: bool = False,
+    ) -> None:
+        self.name, self.concurrency = name, concurrency
+        args = {
+            "calls": [asdict(c) for c in calls],
+            "concurrency": concurrency,
+            "seconds": seconds,
+            "cycle": cycle,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--mixed-worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO_ROOT,
+        )
+        self.process.stdin.write(json.dumps(args) + "\n")
+        self.process.stdin.flush()
+        if self.process.stdout.readline().strip() != "ready":
+            self.process.kill()
+            raise RuntimeError(f"the load generator for {name!r} failed to start")
+
+    def result(self) -> dict[str, LoadResult]:
+        """Per kind of call, the figures (waits for the load to end)."""
+        try:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the load generator for {self.name!r} failed")
+            raw = json.loads(line)
+            self.process.wait(timeout=30)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+        out = {}
+        for kind, stats in sorted(raw["per_kind"].items()):
+            result = summarize(
+                f"{self.name}: {kind}",
+                self.concurrency,
+                stats["latencies"],
+                {"200": stats["ok"]},
+                raw["seconds"],
+            )
+            result.requests = sum(stats["statuses"].values())
+            result.errors = result.requests - stats["ok"]
+            result.status_counts = stats["statuses"]
+            out[kind] = result
+        return out
+
+
 # --------------------------------------------------------------------------- reporting
 
 
@@ -655,3 +868,5 @@ def _is_results(value: Any) -> bool:
 
 if __name__ == "__main__" and sys.argv[1:] == ["--load-worker"]:
     _load_worker()
+if __name__ == "__main__" and sys.argv[1:] == ["--mixed-worker"]:
+    _mixed_worker()

@@ -75,16 +75,15 @@ def _uuid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-async def _is_complete(url: str) -> bool:
+async def is_complete(url: str, marker: str = "bench_history_done") -> bool:
+    """Whether the database exists and its generator finished (it creates ``marker`` last)."""
     try:
         conn = await _connect(url)
     except (asyncpg.InvalidCatalogNameError, OSError):
         return False
     try:
         return bool(
-            await conn.fetchval(
-                "select count(*) from pg_tables where tablename = 'bench_history_done'"
-            )
+            await conn.fetchval("select count(*) from pg_tables where tablename = $1", marker)
         )
     finally:
         await conn.close()
@@ -108,7 +107,7 @@ def _migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
-async def _provision(url: str) -> uuid.UUID:
+async def _provision(url: str, code: str, name: str, admin: tuple[str, str]) -> uuid.UUID:
     from registry.regions.service import provision_region
     from shared.db import create_engine, create_sessionmaker
 
@@ -116,21 +115,39 @@ async def _provision(url: str) -> uuid.UUID:
     async with create_sessionmaker(engine)() as session, session.begin():
         region = await provision_region(
             session,
-            code=REGION_CODE,
-            name="基准测试区",
-            admin_username=ADMIN[0],
-            admin_password=ADMIN[1],
+            code=code,
+            name=name,
+            admin_username=admin[0],
+            admin_password=admin[1],
         )
     await engine.dispose()
     return region.id
 
 
-async def generate(url: str, *, scale: float = 1.0, seed: int = 20261129) -> dict[str, int]:
-    """Fill the (migrated, provisioned) database; returns row counts."""
+async def generate(
+    url: str,
+    *,
+    scale: float = 1.0,
+    seed: int = 20261129,
+    region: tuple[str, str] = (REGION_CODE, "基准测试区"),
+    usernames: str = "bench",
+    points: int | None = None,
+    inspections: int | None = None,
+    start: datetime = START,
+    bulk: bool = True,
+    quiet: bool = False,
+) -> dict[str, int]:
+    """Provision a region (code, name) in the migrated database and fill it; returns row counts.
+
+    The defaults make the three-year district. Other regions (``bench/province.py``) pass
+    their own code, a username prefix (accounts are ``<usernames>-leader`` …), their
+    sizes and a later ``start``, with ``bulk=False``: the indexes stay (other regions'
+    rows are already there) and the database is not marked complete.
+    """
     from shared.auth import password_hash
 
     rng = random.Random(seed)
-    region_id = await _provision(url)
+    region_id = await _provision(url, *region, (f"{usernames}-admin", ADMIN[1]))
     conn = await _connect(url)
     counts: dict[str, int] = {}
     try:
@@ -186,15 +203,19 @@ async def generate(url: str, *, scale: float = 1.0, seed: int = 20261129) -> dic
             pid = _uuid(rng)
             inspectors.append(pid)
             people.append(
-                (region_id, pid, f"bench-inspector-{i}", pw, f"巡查员{i}", "inspector", None)
+                (region_id, pid, f"{usernames}-inspector-{i}", pw, f"巡查员{i}", "inspector", None)
             )
         leaders = []
         for i in range(40):
             pid = _uuid(rng)
             leaders.append(pid)
-            people.append((region_id, pid, f"bench-chief-{i}", pw, f"片长{i}", "leader", None))
-        people.append((region_id, _uuid(rng), LEADER[0], pw, "区领导", "leader", None))
-        people.append((region_id, _uuid(rng), UNIT_USER[0], pw, "单位账号", "unit", unit_ids[0]))
+            people.append(
+                (region_id, pid, f"{usernames}-chief-{i}", pw, f"片长{i}", "leader", None)
+            )
+        people.append((region_id, _uuid(rng), f"{usernames}-leader", pw, "区领导", "leader", None))
+        people.append(
+            (region_id, _uuid(rng), f"{usernames}-unit", pw, "单位账号", "unit", unit_ids[0])
+        )
         await conn.copy_records_to_table(
             "people",
             records=[(*p, True, 1) for p in people],
@@ -271,7 +292,7 @@ async def generate(url: str, *, scale: float = 1.0, seed: int = 20261129) -> dic
             checklists,
         )
 
-        n_points = int(POINTS * scale)
+        n_points = points or int(POINTS * scale)
         points = []
         for p in range(n_points):
             t = types[p % 20]
@@ -305,15 +326,18 @@ async def generate(url: str, *, scale: float = 1.0, seed: int = 20261129) -> dic
         # Inspections, then cases drawn from them (two per inspection on average).
         # Secondary indexes are dropped during the bulk load and rebuilt after it:
         # building an index once is far cheaper than maintaining it per row.
-        saved_indexes = await conn.fetch(
-            "select indexname, indexdef from pg_indexes where schemaname = 'public' "
-            "and tablename in ('inspections', 'cases', 'case_events') and indexname not like 'pk_%'"
-        )
+        saved_indexes = []
+        if bulk:
+            saved_indexes = await conn.fetch(
+                "select indexname, indexdef from pg_indexes where schemaname = 'public' "
+                "and tablename in ('inspections', 'cases', 'case_events') "
+                "and indexname not like 'pk_%'"
+            )
         for row in saved_indexes:
             await conn.execute(f'DROP INDEX "{row["indexname"]}"')
-        span = (END - START).total_seconds()
-        n_insp = int(INSPECTIONS * scale)
-        n_cases = int(CASES * scale)
+        span = (END - start).total_seconds()
+        n_insp = inspections or int(INSPECTIONS * scale)
+        n_cases = int(CASES / INSPECTIONS * n_insp)
         insp_cols = [
             "region_id",
             "id",
@@ -400,7 +424,7 @@ async def generate(url: str, *, scale: float = 1.0, seed: int = 20261129) -> dic
                 pt = points[rng.randrange(n_points)]
                 # Time-ordered like real data (inspections arrive day by day), so a
                 # month's rows sit together on disk as they would in production.
-                finished = START + timedelta(seconds=span * (i + rng.random()) / n_insp)
+                finished = start + timedelta(seconds=span * (i + rng.random()) / n_insp)
                 score = max(0.0, min(100.0, rng.gauss(84, 9)))
                 iid = _uuid(rng)
                 inspector = inspectors[rng.randrange(120)]
@@ -606,18 +630,21 @@ async def generate(url: str, *, scale: float = 1.0, seed: int = 20261129) -> dic
             await conn.copy_records_to_table("cases", records=case_rows, columns=case_cols)
             await conn.copy_records_to_table("case_events", records=event_rows, columns=event_cols)
             done = min(n_insp, chunk_start + CHUNK)
+            if quiet:
+                continue
             print(
                 f"  {done:>9,} inspections, {made_cases:>9,} cases, {made_events:>10,} events "
                 f"({time.perf_counter() - started:.0f} s)",
                 flush=True,
             )
-        print("  rebuilding indexes …", flush=True)
-        for row in saved_indexes:
-            await conn.execute(row["indexdef"])
-        await conn.execute("ANALYZE")
-        await conn.execute(
-            "CREATE TABLE bench_history_done (finished_at timestamptz default now())"
-        )
+        if bulk:
+            print("  rebuilding indexes …", flush=True)
+            for row in saved_indexes:
+                await conn.execute(row["indexdef"])
+            await conn.execute("ANALYZE")
+            await conn.execute(
+                "CREATE TABLE bench_history_done (finished_at timestamptz default now())"
+            )
         counts.update(inspections=n_insp, cases=made_cases, case_events=made_events)
     finally:
         await conn.close()
@@ -627,7 +654,7 @@ async def generate(url: str, *, scale: float = 1.0, seed: int = 20261129) -> dic
 def ensure_history(*, fresh: bool = False, scale: float = 1.0) -> str:
     """The URL of a complete history database, generating it when needed."""
     url = database_url()
-    if not fresh and asyncio.run(_is_complete(url)):
+    if not fresh and asyncio.run(is_complete(url)):
         print(f"history database {DB_NAME} is ready (reused)", flush=True)
         return url
     print(f"generating history into {DB_NAME} (scale {scale}) …", flush=True)

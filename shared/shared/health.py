@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from functools import lru_cache
-from pathlib import Path
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -16,12 +14,42 @@ from shared.embedded_db import REPO_ROOT
 router = APIRouter(tags=["health"])
 
 
+MIGRATIONS = REPO_ROOT / "migrations" / "versions"
+
+
+def _revision_ids(node: ast.expr | None) -> set[str]:
+    value = ast.literal_eval(node) if node is not None else None
+    if value is None:
+        return set()
+    return {value} if isinstance(value, str) else set(value)
+
+
 @lru_cache
 def alembic_head() -> str | None:
-    """The head revision of the one Alembic history shipped with the code."""
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(Path(REPO_ROOT, "migrations")))
-    return ScriptDirectory.from_config(config).get_current_head()
+    """The head revision of the one Alembic history shipped with the code.
+
+    Read from the migration files' ``revision`` and ``down_revision`` assignments, not
+    through Alembic's ``ScriptDirectory``: that would import Alembic and every migration
+    into each service, about 12 MB of resident memory for one string
+    (tests/shared/test_foundation.py checks both agree). Several heads: an error, as in Alembic.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in MIGRATIONS.glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target = node.target if isinstance(node, ast.AnnAssign) else None
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id == "revision":
+                revisions |= _revision_ids(node.value)
+            elif target.id == "down_revision":
+                parents |= _revision_ids(node.value)
+    heads = revisions - parents
+    if len(heads) > 1:
+        raise RuntimeError(f"the migrations have several heads: {sorted(heads)}")
+    return next(iter(heads), None)
 
 
 @router.get("/healthz")

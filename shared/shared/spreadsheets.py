@@ -28,15 +28,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+# openpyxl (which imports numpy when it is installed) is imported by the functions that
+# write XLSX: about 20 MB of resident memory a service only needs for an XLSX export.
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -59,6 +59,8 @@ def xlsx_row(sheet: Worksheet | Any, values: Iterable[Any]) -> list[Any]:
 
 
 def _text_cell(sheet: Worksheet | Any, text: str) -> Cell:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+
     cell = Cell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
     cell.data_type = "s"  # openpyxl would type a leading "=" as a formula
     return cell
@@ -156,6 +158,10 @@ def _display_width(value: Any) -> int:
 def table_xlsx(table: Table) -> bytes:
     """A workbook for people: a bold title row, the headings frozen below it, columns as
     wide as their content, local date-times as real spreadsheet date-times."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = table.sheet[:31]

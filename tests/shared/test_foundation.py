@@ -199,6 +199,18 @@ async def test_an_unexpected_error_is_a_500_problem_without_a_stack_trace():
     assert "secret internals" not in response.text and "Traceback" not in response.text
 
 
+def test_readyz_knows_the_same_head_as_alembic():
+    """/readyz reads the head from the migration files without importing Alembic."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from shared.embedded_db import REPO_ROOT
+    from shared.health import alembic_head
+
+    script = ScriptDirectory.from_config(Config(str(REPO_ROOT / "alembic.ini")))
+    assert alembic_head() == script.get_current_head() is not None
+
+
 def test_readyz_refuses_a_schema_behind_the_alembic_head(empty_database_url, monkeypatch):
     """Synchronous: Alembic's downgrade runs its own event loop."""
     import asyncio

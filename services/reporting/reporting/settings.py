@@ -71,3 +71,26 @@ class ReportingSettings(CommonSettings):
         if self.daily_run_enabled is None:
             return self.env != "test"
         return self.daily_run_enabled
+
+    # A fair share for every region on a shared deployment (reporting/reports/fairness.py).
+    heavy_report_days: int = Field(
+        default=93,
+        ge=1,
+        validation_alias=_env("HEAVY_REPORT_DAYS"),
+        description="A report over a period longer than this many days counts as heavy.",
+    )
+    heavy_reports_per_region: int = Field(
+        default=1,
+        ge=0,
+        validation_alias=_env("HEAVY_REPORTS_PER_REGION"),
+        description=(
+            "Heavy reports one region may have computed at once in this process "
+            "(0: no limit); the region's next one waits, other regions never do."
+        ),
+    )
+    heavy_report_wait_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        validation_alias=_env("HEAVY_REPORT_WAIT_SECONDS"),
+        description="How long a heavy report waits for its region's slot before a 429.",
+    )

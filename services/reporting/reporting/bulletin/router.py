@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from anyio import to_thread
-from fastapi import APIRouter, Query, Request
+from anyio import CapacityLimiter, to_thread
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from reporting.bulletin import render
 from reporting.bulletin.figures import gather
 from reporting.reports.access import BulletinReader
 from reporting.reports.period import parse_month
@@ -17,7 +17,32 @@ from shared import clock
 from shared.db import SessionDep
 from shared.errors import ServiceUnavailable
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+
+def _one_at_a_time(app: FastAPI) -> CapacityLimiter:
+    """The process's bulletin renderer slot (made on first use, in the running loop).
+
+    Rendering holds the GIL and fpdf2 parses the 4 MB CJK font afresh for each document
+    (about 30–60 MB while it works): bulletins rendered side by side would be no faster
+    and would multiply that memory, so a process renders one at a time.
+    """
+    limiter = getattr(app.state, "bulletin_limiter", None)
+    if limiter is None:
+        limiter = app.state.bulletin_limiter = CapacityLimiter(1)
+    return limiter
+
+
+async def _renderer() -> ModuleType:
+    """``reporting.bulletin.render``, imported on the first bulletin, in a worker thread.
+
+    It brings matplotlib and fpdf2 (about 60 MB of resident memory and seconds of
+    import): a reporting process that never draws a bulletin should not carry them.
+    """
+    return await to_thread.run_sync(importlib.import_module, "reporting.bulletin.render")
 
 
 @router.get(
@@ -56,6 +81,9 @@ async def bulletin(
         year, mon = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
         month = f"{year:04d}-{mon:02d}"
     period = parse_month(month, reader.tz)
+    # First, so the seconds of the first import do not fall between the figures'
+    # statements and the commit.
+    render = await _renderer()
     data = await gather(session, reader.region_id, period, now)
     fonts = request.app.state.settings.bulletin_fonts
     for font in fonts:
@@ -65,10 +93,11 @@ async def bulletin(
                 "REPORTING_BULLETIN_CJK_FONT); run `make install` as root."
             )
     # Drawing charts and laying out pages is CPU work: off the event loop.
+    limiter = _one_at_a_time(request.app)
     if fmt == "html":
-        page = await to_thread.run_sync(render.html, data, fonts)
+        page = await to_thread.run_sync(render.html, data, fonts, limiter=limiter)
         return HTMLResponse(page)
-    document = await to_thread.run_sync(render.pdf, data, fonts)
+    document = await to_thread.run_sync(render.pdf, data, fonts, limiter=limiter)
     return Response(
         document,
         media_type="application/pdf",
