@@ -31,7 +31,11 @@ from dataclasses import dataclass, field
 
 from pglast import ast, parse_sql
 from pglast.enums import A_Expr_Kind, BoolExprType
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.sql.expression import Executable
 
+from inspections.ingest import service as ingest
+from inspections.notifications import dispatcher, outbox
 from shared.models import Base
 
 DISTRIBUTION_COLUMN = "region_id"
@@ -56,64 +60,41 @@ REFERENCE_TABLES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class CrossRegion:
-    """A statement allowed to reach every shard, and why (matched by its structure:
-    parameter values, literals and the length of an IN list do not matter)."""
+    """A product statement allowed to reach every shard, and why. It is matched by its
+    structure (parameter values, literals and the length of an IN list do not matter)."""
 
-    sql: str
+    statement: Executable
     reason: str
 
+    @property
+    def sql(self) -> str:
+        """The statement as the server receives it from asyncpg (``$1`` parameters)."""
+        return str(self.statement.compile(dialect=_ASYNCPG))
 
-# Statements that cross regions on purpose. Keep this short: each one runs on every
-# shard on Citus. The README ("Tenancy and the scale-out plan") says what they cost.
+
+_ASYNCPG = asyncpg_dialect()
+
+
+# Statements that cross regions on purpose, taken from the product itself. Keep this
+# short: on Citus each runs on every shard. README, "Tenancy and the scale-out plan".
 CROSS_REGION: tuple[CrossRegion, ...] = (
     CrossRegion(
-        # inspections/notifications/outbox.py REGIONS_WITH_WORK
-        """
-        SELECT region_id FROM notification_events WHERE fanned_out_at IS NULL
-        UNION
-        SELECT r.region_id FROM notice_outbox r
-        WHERE NOT EXISTS (
-            SELECT FROM notification_events e WHERE e.region_id = r.region_id AND e.id = r.id
-        )
-        """,
+        outbox.REGIONS_WITH_WORK,
         "the notification fan-out finds the regions with new events (every poll, a few times "
         "a second when idle); a read without locks, then each region's work is routed",
     ),
     CrossRegion(
-        # inspections/notifications/dispatcher.py REGIONS_DUE
-        """
-        SELECT region_id FROM webhook_deliveries
-        WHERE status = 'pending' AND next_attempt_at <= $1
-          AND (locked_until IS NULL OR locked_until <= $1)
-        GROUP BY region_id
-        ORDER BY min(next_attempt_at)
-        """,
+        dispatcher.REGIONS_DUE,
         "the webhook sender finds the regions with due deliveries; a read without locks, "
         "then each region's claim (FOR UPDATE SKIP LOCKED) is routed to its shard",
     ),
     CrossRegion(
-        # inspections/ingest/service.py _regions_with_pending (SQLAlchemy writes it so)
-        """
-        SELECT inspections.region_id
-        FROM inspections
-        WHERE inspections.validation = $1::VARCHAR
-        GROUP BY inspections.region_id ORDER BY min(inspections.created_at)
-        """,
+        ingest.REGIONS_WITH_PENDING,
         "the retry of pending inspections (accepted while the registry was down) finds the "
         "regions that have some; a read without locks, then each claim is routed",
     ),
     CrossRegion(
-        # inspections/notifications/dispatcher.py PENDING_STATS
-        """
-        SELECT
-            (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') AS pending,
-            least(
-                (SELECT min(e.created_at) FROM webhook_deliveries d
-                 JOIN notification_events e ON e.region_id = d.region_id AND e.id = d.event_id
-                 WHERE d.status = 'pending'),
-                (SELECT min(created_at) FROM notification_events WHERE fanned_out_at IS NULL)
-            ) AS oldest
-        """,
+        dispatcher.PENDING_STATS,
         "the service's /metrics gauges (deliveries pending, oldest pending event) are about "
         "every region; read every few seconds, without locks",
     ),

@@ -34,9 +34,11 @@ region, so on Citus it would go to every shard (or be refused). To fix one:
   - join tenant tables on region_id too:      JOIN cases c ON c.region_id = i.region_id
                                                           AND c.inspection_id = i.id
   - an INSERT names region_id; ON CONFLICT names it in its key.
-If a statement must cross regions on purpose (a background job that walks every
-region, sign-in before the region is known), add it to CROSS_REGION in
-tests/citus_routing.py with the reason, and say in the README what it costs on Citus.
+If a statement must cross regions on purpose (a background job finding which
+regions have work, without locks), make it a module-level text()/select() in the
+product, add it to CROSS_REGION in tests/citus_routing.py with the reason, and say
+in the README what it costs on Citus. Tables every region reads (the region list,
+accounts) are reference tables there: REFERENCE_TABLES, and deploy/citus.sql.
 Rules and the reference tables: tests/citus_routing.py; README "Tenancy and the
 scale-out plan"."""
 

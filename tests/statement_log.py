@@ -19,14 +19,18 @@ process can read, and nothing is recorded (:data:`RECORDER` stays inactive).
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
+from shared.db import asyncpg_connect_kwargs
+
+# A whole session logs some hundreds of MB; a log past this is cut when a session starts.
+LOG_KEPT_BYTES = 512 * 2**20
 # What each log line starts with: time, [pid], then database and sender.
 LOG_LINE_PREFIX = "%m [%p] db=%d app=%a: "
 _ENTRY = re.compile(
@@ -74,6 +78,9 @@ class StatementLog:
         else:
             raise RuntimeError("the server did not take the new log_line_prefix")
         self.path = log_path
+        if log_path.exists() and log_path.stat().st_size > LOG_KEPT_BYTES:
+            # The server appends (O_APPEND), so cutting the file under it is safe.
+            os.truncate(log_path, 0)
         self.start_offset = log_path.stat().st_size if log_path.exists() else 0
 
     def watch(self, admin_url: str, database: str) -> None:
@@ -124,20 +131,9 @@ def parse_log(text: str, databases: set[str]) -> list[Recorded]:
     return found
 
 
-def _connect_args(url: str) -> dict:
-    u = make_url(url)
-    return {
-        "user": u.username,
-        "password": u.password or None,
-        "database": u.database,
-        "host": u.query.get("host") or u.host,
-        "port": u.port,
-    }
-
-
 def _run(url: str, *statements: str) -> None:
     async def run() -> None:
-        conn = await asyncpg.connect(**_connect_args(url))
+        conn = await asyncpg.connect(**asyncpg_connect_kwargs(url))
         try:
             for statement in statements:
                 await conn.execute(statement)
@@ -149,7 +145,7 @@ def _run(url: str, *statements: str) -> None:
 
 def _fetch_setting(url: str, name: str) -> str:
     async def run() -> str:
-        conn = await asyncpg.connect(**_connect_args(url))
+        conn = await asyncpg.connect(**asyncpg_connect_kwargs(url))
         try:
             return await conn.fetchval("SELECT current_setting($1)", name)
         finally:

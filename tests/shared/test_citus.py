@@ -14,8 +14,8 @@ import asyncpg
 import pytest
 from pglast import ast, parse_sql
 from sqlalchemy import UniqueConstraint
-from sqlalchemy.engine import make_url
 
+from shared.db import asyncpg_connect_kwargs
 from shared.embedded_db import REPO_ROOT
 from shared.models import Base
 from tests.citus_routing import (
@@ -187,12 +187,8 @@ async def test_the_recorder_sees_what_any_connection_sends(database_url):
     if not RECORDER.active:
         pytest.skip("statements are recorded on the embedded server only (DATABASE_URL is set)")
     marker = f"probe_{uuid.uuid4().hex[:8]}"
-    url = make_url(database_url)
     conn = await asyncpg.connect(
-        user=url.username,
-        database=url.database,
-        host=url.query.get("host") or url.host,
-        port=url.port,
+        **asyncpg_connect_kwargs(database_url),
         server_settings={"application_name": "chuangwei.tests.recorder"},
     )
     try:

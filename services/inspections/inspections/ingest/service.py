@@ -894,16 +894,18 @@ async def retry_pending(
     return done
 
 
+# Regions with pending inspections, the longest-waiting first (a read without locks).
+REGIONS_WITH_PENDING = (
+    select(Inspection.region_id)
+    .where(Inspection.validation == "pending")
+    .group_by(Inspection.region_id)
+    .order_by(func.min(Inspection.created_at))
+)
+
+
 async def _regions_with_pending(app: FastAPI) -> list[uuid.UUID]:
-    """Regions with pending inspections, the longest-waiting first (a read without locks)."""
     async with app.state.sessionmaker() as session:
-        oldest_first = (
-            select(Inspection.region_id)
-            .where(Inspection.validation == "pending")
-            .group_by(Inspection.region_id)
-            .order_by(func.min(Inspection.created_at))
-        )
-        return list((await session.scalars(oldest_first)).all())
+        return list((await session.scalars(REGIONS_WITH_PENDING)).all())
 
 
 async def _finish_pending(session: AsyncSession, app: FastAPI, inspection: Inspection) -> bool:
