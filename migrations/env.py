@@ -35,7 +35,11 @@ def do_run_migrations(connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_async_engine(database_url())
+    # Named so a server's statement log (and pg_stat_activity) tells migrations apart.
+    engine = create_async_engine(
+        database_url(),
+        connect_args={"server_settings": {"application_name": "chuangwei.migrations"}},
+    )
     async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)
     await engine.dispose()

@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.db import create_engine, create_sessionmaker
 from shared.embedded_db import REPO_ROOT, server_url, start_embedded_postgres
+from tests.statement_log import RECORDER
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.routing_check"]
 
 
 def _admin_url() -> str:
@@ -35,7 +36,10 @@ def _admin_url() -> str:
     # Stopped when this process exits, unless another process (a `make run` of the
     # same checkout) still holds it: `make test` leaves no server behind.
     server = start_embedded_postgres(keep_running=False)
-    return server_url(server, "postgres")
+    admin = server_url(server, "postgres")
+    if not RECORDER.active:
+        RECORDER.begin(admin, server.log)  # every statement the session sends, in its log
+    return admin
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +52,7 @@ def database_url() -> Iterator[str]:
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.attributes["database_url"] = url
     command.upgrade(config, "head")
+    RECORDER.watch(admin, name)
     os.environ.update(
         DATABASE_URL=url,
         CW_ENV="test",
@@ -96,6 +101,7 @@ def empty_database_url(database_url: str) -> Iterator[str]:
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.attributes["database_url"] = url
     command.upgrade(config, "head")
+    RECORDER.watch(admin, name)
     yield url
     _execute_autocommit(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

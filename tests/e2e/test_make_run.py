@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from shared.embedded_db import REPO_ROOT
 from tests.conftest import _admin_url, _execute_autocommit
 from tests.e2e.conftest import _free_port
+from tests.statement_log import RECORDER
 
 
 @pytest.fixture
@@ -27,6 +28,7 @@ def blank_database_url():
     admin = _admin_url()
     name = f"cw_run_{uuid.uuid4().hex[:10]}"
     _execute_autocommit(admin, f'CREATE DATABASE "{name}"')
+    RECORDER.watch(admin, name)
     yield make_url(admin).set(database=name).render_as_string(hide_password=False)
     _execute_autocommit(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -859,21 +859,26 @@ async def retry_pending(
     done = 0
     skipped: list[uuid.UUID] = []
     commit_timeout = app.state.settings.db_commit_timeout_seconds
+    # Region by region, so every claim names its region: on Citus it then reaches one
+    # shard (row locks cannot span shards there).
+    regions = [region_id] if region_id is not None else await _regions_with_pending(app)
     for _ in range(limit):
         finished = False
         async with unit_of_work(app.state.sessionmaker, commit_timeout=commit_timeout) as session:
-            stmt = (
-                select(Inspection)
-                .where(Inspection.validation == "pending")
-                .order_by(Inspection.created_at, Inspection.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            if region_id is not None:
-                stmt = stmt.where(Inspection.region_id == region_id)
-            if skipped:
-                stmt = stmt.where(Inspection.id.not_in(skipped))
-            inspection = await session.scalar(stmt)
+            inspection = None
+            while regions and inspection is None:
+                stmt = (
+                    select(Inspection)
+                    .where(Inspection.region_id == regions[0], Inspection.validation == "pending")
+                    .order_by(Inspection.created_at, Inspection.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+                if skipped:
+                    stmt = stmt.where(Inspection.id.not_in(skipped))
+                inspection = await session.scalar(stmt)
+                if inspection is None:
+                    regions.pop(0)  # nothing (left) to claim there
             if inspection is None:
                 return done
             try:
@@ -887,6 +892,20 @@ async def retry_pending(
         # Here the step's transaction has committed (unit_of_work raises otherwise).
         done += finished
     return done
+
+
+# Regions with pending inspections, the longest-waiting first (a read without locks).
+REGIONS_WITH_PENDING = (
+    select(Inspection.region_id)
+    .where(Inspection.validation == "pending")
+    .group_by(Inspection.region_id)
+    .order_by(func.min(Inspection.created_at))
+)
+
+
+async def _regions_with_pending(app: FastAPI) -> list[uuid.UUID]:
+    async with app.state.sessionmaker() as session:
+        return list((await session.scalars(REGIONS_WITH_PENDING)).all())
 
 
 async def _finish_pending(session: AsyncSession, app: FastAPI, inspection: Inspection) -> bool:

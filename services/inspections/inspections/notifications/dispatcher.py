@@ -10,6 +10,10 @@ transaction, and its result is recorded only if the lease is still ours (same
 replica that dies mid-send leaves the delivery to be retried when the lease ends.
 Delivery is therefore at least once; receivers deduplicate by ``webhook-id``.
 
+**Region by region.** Each claim names one region, so on Citus it is routed to that
+region's shard (row locks across shards are not possible there); a lock-free read
+finds the regions with due deliveries first.
+
 **Order.** A delivery is due only when no earlier event of the same subject (a
 case, a notice …) for the same webhook is still pending, so one case's events
 reach a receiver in the order they happened, even across retries.
@@ -51,12 +55,24 @@ log = structlog.get_logger("chuangwei.inspections.notifications")
 LEASE_MARGIN = timedelta(seconds=30)
 METRICS_EVERY = 5.0  # seconds between two refreshes of the /metrics gauges (two counts)
 
+# The regions with due deliveries, the longest-waiting first (as one global claim was).
+REGIONS_DUE = text(
+    """
+    SELECT region_id FROM webhook_deliveries
+    WHERE status = 'pending' AND next_attempt_at <= :now
+      AND (locked_until IS NULL OR locked_until <= :now)
+    GROUP BY region_id
+    ORDER BY min(next_attempt_at)
+    """
+)
+
 CLAIM = text(
     """
     WITH due AS (
         SELECT d.region_id, d.id FROM webhook_deliveries d
         JOIN webhooks w ON w.region_id = d.region_id AND w.id = d.webhook_id AND w.active
-        WHERE d.status = 'pending' AND d.next_attempt_at <= :now
+        WHERE d.region_id = :region_id
+          AND d.status = 'pending' AND d.next_attempt_at <= :now
           AND (d.locked_until IS NULL OR d.locked_until <= :now)
           AND NOT EXISTS (
               SELECT FROM webhook_deliveries earlier
@@ -84,7 +100,7 @@ CLAIMED_DETAILS = text(
     JOIN webhooks w ON w.region_id = d.region_id AND w.id = d.webhook_id
     JOIN notification_events e ON e.region_id = d.region_id AND e.id = d.event_id
     JOIN regions r ON r.id = d.region_id
-    WHERE d.id = ANY(:ids)
+    WHERE d.region_id = :region_id AND d.id = ANY(:ids)
     """
 ).columns(data=JSONB)
 
@@ -233,29 +249,38 @@ class Dispatcher:
         """Due deliveries leased to this replica, with what sending them needs."""
         now = clock.now()
         lease_until = now + timedelta(seconds=self.timeout) + LEASE_MARGIN
+        room = self.settings.notifications_batch_size
+        found: list[dict[str, Any]] = []
         async with self._uow() as session:
-            claimed = (
-                await session.execute(
-                    CLAIM,
-                    {
-                        "now": now,
-                        "lease_until": lease_until,
-                        "limit": self.settings.notifications_batch_size,
-                    },
-                )
-            ).all()
-            if not claimed:
-                return []
-            details = {
-                row.delivery_id: dict(row._mapping)
-                for row in await session.execute(
-                    CLAIMED_DETAILS, {"ids": [row.id for row in claimed]}
-                )
-            }
-        return [
-            {"number": row.attempts, "created_at": row.created_at, **details[row.id]}
-            for row in claimed
-        ]
+            for region_id in (await session.scalars(REGIONS_DUE, {"now": now})).all():
+                if room <= 0:
+                    break
+                claimed = (
+                    await session.execute(
+                        CLAIM,
+                        {
+                            "region_id": region_id,
+                            "now": now,
+                            "lease_until": lease_until,
+                            "limit": room,
+                        },
+                    )
+                ).all()
+                if not claimed:
+                    continue
+                room -= len(claimed)
+                details = {
+                    row.delivery_id: dict(row._mapping)
+                    for row in await session.execute(
+                        CLAIMED_DETAILS,
+                        {"region_id": region_id, "ids": [row.id for row in claimed]},
+                    )
+                }
+                found += [
+                    {"number": row.attempts, "created_at": row.created_at, **details[row.id]}
+                    for row in claimed
+                ]
+        return found
 
     async def attempt(self, claimed: dict[str, Any]) -> Outcome:
         """Send one claimed attempt (at most ``concurrency`` at a time)."""

@@ -11,16 +11,20 @@ the events of an action on the same case.
 
 A case whose deadline passed while no scheduler ran gets only its ``overdue``:
 telling a unit a deadline is near after it has passed would mislead.
+
+It goes region by region (the list of regions is a reference table on Citus), so each
+statement names one region and reaches one shard.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inspections.notifications.outbox import SCHEDULE_LOCK
+from shared.models import Region
 
 _CASE_DATA = """
     jsonb_build_object(
@@ -33,7 +37,8 @@ DEADLINE_EVENTS = text(
     f"""
     WITH due AS (
         SELECT c.* FROM cases c
-        WHERE c.status = 'assigned' AND c.due_at IS NOT NULL AND c.unit_id IS NOT NULL
+        WHERE c.region_id = :region_id
+          AND c.status = 'assigned' AND c.due_at IS NOT NULL AND c.unit_id IS NOT NULL
           AND c.due_at <= CAST(:horizon AS timestamptz)
           AND (CAST(:kind AS text) = 'case.overdue' AND c.due_at <= :now
                OR CAST(:kind AS text) = 'case.due_soon' AND c.due_at > :now)
@@ -66,7 +71,8 @@ DIGESTS = text(
         SELECT r.id AS region_id, r.timezone AS tz,
                (CAST(:now AS timestamptz) AT TIME ZONE r.timezone)::date AS today
         FROM regions r
-        WHERE extract(hour FROM CAST(:now AS timestamptz) AT TIME ZONE r.timezone) >= :hour
+        WHERE r.id = :region_id
+          AND extract(hour FROM CAST(:now AS timestamptz) AT TIME ZONE r.timezone) >= :hour
     ), open_cases AS (
         SELECT c.region_id, c.unit_id, c.id, c.due_at, c.rework_count, d.today, d.tz
         FROM regions_due d
@@ -115,12 +121,22 @@ async def schedule(
     )
     if not locked:
         return {}
-    written = {}
-    for kind, horizon in (("case.overdue", now), ("case.due_soon", now + due_soon_lead)):
+    written = {"case.overdue": 0, "case.due_soon": 0, "unit.digest": 0}
+    for region_id in (await session.scalars(select(Region.id).order_by(Region.id))).all():
+        for kind, horizon in (("case.overdue", now), ("case.due_soon", now + due_soon_lead)):
+            result = await session.execute(
+                DEADLINE_EVENTS,
+                {
+                    "region_id": region_id,
+                    "kind": kind,
+                    "now": now,
+                    "horizon": horizon,
+                    "limit": limit,
+                },
+            )
+            written[kind] += result.rowcount or 0
         result = await session.execute(
-            DEADLINE_EVENTS, {"kind": kind, "now": now, "horizon": horizon, "limit": limit}
+            DIGESTS, {"region_id": region_id, "now": now, "hour": digest_hour}
         )
-        written[kind] = result.rowcount or 0
-    result = await session.execute(DIGESTS, {"now": now, "hour": digest_hour})
-    written["unit.digest"] = result.rowcount or 0
+        written["unit.digest"] += result.rowcount or 0
     return written
