@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from reporting.accountability.demo import catch_up_demo
 from reporting.accountability.service import apply_rules, lock_region
 from reporting.reports.period import Period, shift_month
-from reporting.reports.repository import ensure_rollup, settled_months
+from reporting.reports.units import ensure_rollup, settled_months
 from shared import clock
 from shared.db import unit_of_work
 from shared.models import Region
