@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.report_settings.service import EffectiveSettings
+from reporting.reports.days import (
+    FACILITY_CTES,
+    IS_FACILITY,
+    PERSON_FACTS_SQL,
+    STORED_PEOPLE_SQL,
+    Quota,
+    ensure_days,
+    facts,
+    midnight,
+    whole_days,
+)
 from reporting.reports.export import Column
 from reporting.reports.period import Period
 from reporting.reports.sql import fetch, period_params
@@ -41,45 +53,137 @@ WHERE p.region_id = :rid AND p.role = 'inspector'
 ORDER BY p.display_name, p.id
 """
 
-# A case is a facility case when its checklist item carries one of the facility
-# tags, or its category is one of the facility categories; otherwise hygiene.
-WEEKS_SQL = """
-WITH fac_items AS MATERIALIZED (
-    -- The facility-tagged items of every checklist version, expanded once per request.
-    SELECT ch.point_type_id, ch.version, it ->> 'code' AS code
-    FROM checklists ch,
-         jsonb_array_elements(
-             CASE WHEN jsonb_typeof(ch.items) = 'array' THEN ch.items ELSE '[]'::jsonb END
-         ) AS it
-    WHERE ch.region_id = :rid
-      AND jsonb_typeof(it -> 'tags') = 'array'
-      AND jsonb_exists_any(it -> 'tags', CAST(:fac_tags AS text[]))
-), fac_cats AS MATERIALIZED (
-    SELECT cat.id FROM categories cat
-    WHERE cat.region_id = :rid AND cat.code = ANY(CAST(:fac_cats AS text[]))
-)
+# Each case reported in the quota weeks, as facility or hygiene (see days.IS_FACILITY).
+WEEKS_SQL = f"""
+WITH {FACILITY_CTES}
 SELECT k.reporter_id,
        (date_trunc('week', k.reported_at AT TIME ZONE :tz))::date AS week_start,
        count(*) FILTER (WHERE k.facility) AS facility,
        count(*) FILTER (WHERE NOT k.facility) AS hygiene
 FROM (
-    SELECT c.reporter_id, c.reported_at,
-           (coalesce(c.category_id IN (SELECT id FROM fac_cats), false)
-            OR (coalesce(c.item_code IN (SELECT code FROM fac_items), false) AND EXISTS (
-                SELECT 1
-                FROM inspections i
-                JOIN fac_items f ON f.point_type_id = coalesce(i.point_type_id, c.point_type_id)
-                     AND f.version = i.checklist_version
-                WHERE i.region_id = c.region_id AND i.id = c.inspection_id
-                  AND f.code = c.item_code
-            ))) AS facility
+    SELECT c.reporter_id, c.reported_at, {IS_FACILITY} AS facility
     FROM cases c
     WHERE c.region_id = :rid AND c.reporter_id IS NOT NULL AND c.status <> 'cancelled'
-      AND c.reported_at >= :ws AND c.reported_at < :we {reporter_filter}
+      AND c.reported_at >= :ws AND c.reported_at < :we {{reporter_filter}}
 ) AS k
 GROUP BY 1, 2
 ORDER BY 1, 2
 """
+
+
+# --- from the daily rollup (reports/days.py) --------------------------------------------
+
+PEOPLE_SQL = """
+SELECT p.id AS person_id, p.username, p.display_name, p.active
+FROM people p
+WHERE p.region_id = :rid AND p.role = 'inspector' {person_filter}
+ORDER BY p.display_name, p.id
+"""
+# The cases cancelled since they were reported, per reporter and day (a few: read live).
+CANCELLED_SQL = f"""
+WITH {FACILITY_CTES}
+SELECT c.reporter_id, (c.reported_at AT TIME ZONE :tz)::date AS day, count(*) AS cancelled,
+       count(*) FILTER (WHERE {IS_FACILITY}) AS facility
+FROM cases c
+WHERE c.region_id = :rid AND c.status <> 'closed' AND c.status = 'cancelled'
+  AND c.reporter_id IS NOT NULL AND c.reported_at >= :s AND c.reported_at < :e {{reporter_filter}}
+GROUP BY 1, 2
+"""
+
+
+async def inspectors_from_days(
+    session: AsyncSession,
+    region_id: uuid.UUID,
+    period: Period,
+    now: datetime,
+    days: list[date],
+    quota: Quota,
+    *,
+    person_id: uuid.UUID | None,
+    in_weeks: Callable[[date], bool],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """INSPECTORS_SQL's and WEEKS_SQL's rows from the stored days plus the live rest."""
+    tz = period.tz
+    plan = await ensure_days(session, region_id, tz, days, now, quota)
+    person_filter = "AND p.person_id = :person" if person_id is not None else ""
+    rows = await fetch(
+        session,
+        STORED_PEOPLE_SQL.format(person_filter=person_filter),
+        {"rid": region_id, "days": plan.stored, "person": person_id},
+    )
+    rows += await facts(session, PERSON_FACTS_SQL, region_id, tz, plan, quota.params())
+    start, end = period.start.astimezone(tz).date(), period.end.astimezone(tz).date()
+    totals: dict[uuid.UUID, dict[str, int]] = {}
+    weeks: dict[tuple[uuid.UUID, date], dict[str, Any]] = {}
+
+    def week_of(person: uuid.UUID, day: date) -> dict[str, Any]:
+        monday = day - timedelta(days=day.weekday())
+        return weeks.setdefault(
+            (person, monday),
+            {"reporter_id": person, "week_start": monday, "facility": 0, "hygiene": 0},
+        )
+
+    for row in rows:
+        if person_id is not None and row["person_id"] != person_id:
+            continue
+        if start <= row["day"] < end:
+            acc = totals.setdefault(
+                row["person_id"], {"inspections": 0, "cases_reported": 0, "cancelled": 0}
+            )
+            acc["inspections"] += row["inspections"]
+            acc["cases_reported"] += row["cases_reported"]
+        if in_weeks(row["day"]):
+            week = week_of(row["person_id"], row["day"])
+            week["facility"] += row["facility"]
+            week["hygiene"] += row["hygiene"]
+    cancelled_sql = CANCELLED_SQL.format(
+        reporter_filter="AND c.reporter_id = :person" if person_id is not None else ""
+    )
+    lo, hi = min(days), max(days) + timedelta(days=1)
+    for row in await fetch(
+        session,
+        cancelled_sql,
+        {
+            "rid": region_id,
+            "tz": tz.key,
+            "s": midnight(lo, tz),
+            "e": midnight(hi, tz),
+            "person": person_id,
+            **quota.params(),
+        },
+    ):
+        if start <= row["day"] < end:
+            acc = totals.setdefault(
+                row["reporter_id"], {"inspections": 0, "cases_reported": 0, "cancelled": 0}
+            )
+            acc["cancelled"] += row["cancelled"]
+        if in_weeks(row["day"]):
+            week = week_of(row["reporter_id"], row["day"])
+            week["facility"] -= row["facility"]
+            week["hygiene"] -= row["cancelled"] - row["facility"]
+    people = []
+    person_filter = "AND p.id = :person" if person_id is not None else ""
+    for person in await fetch(
+        session,
+        PEOPLE_SQL.format(person_filter=person_filter),
+        {"rid": region_id, "person": person_id},
+    ):
+        acc = totals.get(
+            person["person_id"], {"inspections": 0, "cases_reported": 0, "cancelled": 0}
+        )
+        if not (person["active"] or acc["inspections"] or acc["cases_reported"]):
+            continue
+        people.append(
+            {
+                "person_id": person["person_id"],
+                "username": person["username"],
+                "display_name": person["display_name"],
+                "inspections": acc["inspections"],
+                "cases_reported": acc["cases_reported"],
+                "valid_cases": acc["cases_reported"] - acc["cancelled"],
+            }
+        )
+    return people, sorted(weeks.values(), key=lambda w: (str(w["reporter_id"]), w["week_start"]))
 
 
 async def inspectors(
@@ -93,7 +197,26 @@ async def inspectors(
     weeks_end: datetime,
     facility_tags: list[str],
     facility_category_codes: list[str],
+    rollup: bool = True,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The people rows and the (reporter, week) facility/hygiene rows of the report: from
+    the daily rollup when the period and the quota weeks are whole local days, live
+    otherwise (``rollup=False``, as tests compare)."""
+    tz = period.tz
+    lo, hi = min(period.start, weeks_start), max(period.end, weeks_end)
+    days = whole_days(lo, hi, tz) if rollup else None
+    if days:
+        ws, we = weeks_start.astimezone(tz).date(), weeks_end.astimezone(tz).date()
+        return await inspectors_from_days(
+            session,
+            region_id,
+            period,
+            now,
+            days,
+            Quota(list(facility_tags), list(facility_category_codes)),
+            person_id=person_id,
+            in_weeks=lambda day: ws <= day < we,
+        )
     params = period_params(
         region_id,
         period,
@@ -136,6 +259,7 @@ async def inspectors_report(
     settings: EffectiveSettings,
     *,
     person_id: uuid.UUID | None,
+    rollup: bool = True,
 ) -> list[dict[str, Any]]:
     quota = settings.inspector_quota
     weeks = quota_weeks(period, now)
@@ -151,6 +275,7 @@ async def inspectors_report(
         weeks_end=end,
         facility_tags=quota["facility_tags"],
         facility_category_codes=quota["facility_category_codes"],
+        rollup=rollup,
     )
     counts = {(r["reporter_id"], r["week_start"]): r for r in week_rows}
     items = []

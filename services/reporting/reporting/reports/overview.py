@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reporting.report_settings.service import load_settings
+from reporting.reports.days import (
+    DAY_COLUMNS,
+    DAY_FACTS_SQL,
+    GROUP_FACTS_SQL,
+    STORED_DAYS_SQL,
+    STORED_GROUPS_SQL,
+    ensure_days,
+    facts,
+    quota_of,
+    whole_days,
+)
 from reporting.reports.export import Column
 from reporting.reports.period import Period
 from reporting.reports.sql import fetch, period_params, rate
@@ -50,6 +63,7 @@ FROM base b GROUP BY b.severity
 ORDER BY 1, ord
 """
 DIMENSIONS = ("category", "point_type", "source", "severity")
+_GROUP_FIGURES = ("reported", "valid", "closed", "open", "overdue")
 
 # One sweep each over the period's reported cases, its closures and its inspections.
 TOTALS_SQL = """
@@ -137,6 +151,171 @@ WHERE i.region_id = :rid AND i.validation = 'valid'
 """
 
 
+# --- from the daily rollup (reports/days.py) --------------------------------------------
+
+# The period's cases whose status can still change (all but closed), per dimension key:
+# valid = reported − cancelled, closed = reported − not closed.
+UNCLOSED_GROUPS_SQL = """
+SELECT g.dim, g.key, sum(b.cancelled)::bigint AS cancelled, sum(b.unclosed)::bigint AS unclosed,
+       sum(b.open)::bigint AS open, sum(b.overdue)::bigint AS overdue
+FROM (
+    SELECT c.category_id, c.point_type_id, c.source, c.severity,
+           count(*) FILTER (WHERE c.status = 'cancelled') AS cancelled,
+           count(*) AS unclosed,
+           count(*) FILTER (WHERE c.status IN ('reported', 'assigned', 'returned', 'rectified'))
+               AS open,
+           count(*) FILTER (WHERE c.status = 'assigned' AND c.due_at < :now) AS overdue
+    FROM cases c
+    WHERE c.region_id = :rid AND c.status <> 'closed'
+      AND c.reported_at >= :s AND c.reported_at < :e
+    GROUP BY 1, 2, 3, 4
+) AS b
+CROSS JOIN LATERAL (VALUES
+    ('category', coalesce(b.category_id::text, '')),
+    ('point_type', coalesce(b.point_type_id::text, '')),
+    ('source', b.source),
+    ('severity', b.severity)
+) AS g(dim, key)
+GROUP BY 1, 2
+"""
+# Names and order of the dimension rows, as GROUPED_SQL gives them.
+NAMED_GROUPS_SQL = f"""
+WITH b AS (
+    SELECT * FROM unnest(CAST(:dims AS text[]), CAST(:keys AS text[]),
+        CAST(:reported AS bigint[]), CAST(:valid AS bigint[]), CAST(:closed AS bigint[]),
+        CAST(:open AS bigint[]), CAST(:overdue AS bigint[]))
+        AS b(dim, key, reported, valid, closed, open, overdue)
+)
+SELECT 'category' AS dim, nullif(b.key, '') AS key, cat.name AS name, {_GROUP_SUMS},
+       row_number() OVER (ORDER BY cat.ordinal NULLS LAST, nullif(b.key, '')) AS ord
+FROM b LEFT JOIN categories cat
+     ON cat.region_id = :rid AND cat.id = CAST(nullif(b.key, '') AS uuid)
+WHERE b.dim = 'category'
+GROUP BY b.key, cat.name, cat.ordinal
+UNION ALL
+SELECT 'point_type', nullif(b.key, ''), pt.name, {_GROUP_SUMS},
+       row_number() OVER (ORDER BY pt.name NULLS LAST, nullif(b.key, ''))
+FROM b LEFT JOIN point_types pt
+     ON pt.region_id = :rid AND pt.id = CAST(nullif(b.key, '') AS uuid)
+WHERE b.dim = 'point_type'
+GROUP BY b.key, pt.name
+UNION ALL
+SELECT b.dim, b.key, b.key, {_GROUP_SUMS}, row_number() OVER (PARTITION BY b.dim ORDER BY b.key)
+FROM b WHERE b.dim IN ('source', 'severity') GROUP BY b.dim, b.key
+ORDER BY 1, ord
+"""
+# A case dispatched twice in the period counts once: its dispatches after the first.
+# Only a return makes a case dispatchable again (reported → assigned → returned →
+# assigned), so those cases are among the ones returned in the period.
+REPEAT_DISPATCHES_SQL = """
+SELECT coalesce(sum(greatest(x.n - 1, 0)), 0)::bigint AS repeats
+FROM (
+    SELECT DISTINCT r.case_id FROM case_events r
+    WHERE r.region_id = :rid AND r.action = 'return' AND r.at >= :s AND r.at < :e
+) AS rc
+CROSS JOIN LATERAL (
+    SELECT count(*) AS n FROM case_events d
+    WHERE d.region_id = :rid AND d.case_id = rc.case_id AND d.action = 'dispatch'
+      AND d.at >= :s AND d.at < :e
+) AS x
+"""
+NOW_SQL = """
+SELECT (SELECT count(*) FROM cases c WHERE c.region_id = :rid
+           AND c.status IN ('reported', 'assigned', 'returned', 'rectified')) AS open_now,
+       (SELECT count(*) FROM cases c WHERE c.region_id = :rid AND c.status = 'assigned'
+           AND c.due_at < :now) AS overdue_now
+"""
+
+
+def _week_starts(period: Period) -> list[date]:
+    """The Mondays (local) of the weeks the period touches, as WEEKLY_SQL lists them."""
+    first = period.start.astimezone(period.tz).date()
+    last = (period.end - timedelta(microseconds=1)).astimezone(period.tz).date()
+    monday, weeks = first - timedelta(days=first.weekday()), []
+    while monday <= last:
+        weeks.append(monday)
+        monday += timedelta(days=7)
+    return weeks
+
+
+async def overview_from_days(
+    session: AsyncSession,
+    region_id: uuid.UUID,
+    period: Period,
+    now: datetime,
+    days: list[date],
+) -> dict[str, Any]:
+    """The region's overview from the stored days plus the live rest (same figures)."""
+    tz = period.tz
+    settings = await load_settings(session, region_id)
+    plan = await ensure_days(session, region_id, tz, days, now, quota_of(settings))
+    params = period_params(region_id, period, now)
+    day_rows = await fetch(session, STORED_DAYS_SQL, {"rid": region_id, "days": plan.stored})
+    day_rows += await facts(session, DAY_FACTS_SQL, region_id, tz, plan)
+    sums: dict[str, Any] = dict.fromkeys(DAY_COLUMNS, 0)
+    weekly = {
+        w: {"week_start": w, "cases_reported": 0, "cases_closed": 0, "inspections": 0}
+        for w in _week_starts(period)
+    }
+    for row in day_rows:
+        for name in DAY_COLUMNS:
+            sums[name] += row[name]
+        week = weekly[row["day"] - timedelta(days=row["day"].weekday())]
+        for name in ("cases_reported", "cases_closed", "inspections"):
+            week[name] += row[name]
+
+    reported: dict[tuple[str, str], int] = {}
+    group_rows = await fetch(session, STORED_GROUPS_SQL, {"rid": region_id, "days": plan.stored})
+    group_rows += await facts(session, GROUP_FACTS_SQL, region_id, tz, plan)
+    for row in group_rows:
+        reported[row["dim"], row["key"]] = (
+            reported.get((row["dim"], row["key"]), 0) + row["reported"]
+        )
+    unclosed = {(r["dim"], r["key"]): r for r in await fetch(session, UNCLOSED_GROUPS_SQL, params)}
+    groups: dict[str, list[Any]] = {k: [] for k in ("dims", "keys", *_GROUP_FIGURES)}
+    for (dim, key), n in reported.items():
+        u = unclosed.get((dim, key), {"cancelled": 0, "unclosed": 0, "open": 0, "overdue": 0})
+        figures = (n, n - u["cancelled"], n - u["unclosed"], u["open"], u["overdue"])
+        groups["dims"].append(dim)
+        groups["keys"].append(key)
+        for name, value in zip(_GROUP_FIGURES, figures, strict=True):
+            groups[name].append(value)
+    out: dict[str, Any] = {name: [] for name in DIMENSIONS}
+    for row in await fetch(session, NAMED_GROUPS_SQL, {"rid": region_id, **groups}):
+        dim = row.pop("dim")
+        del row["ord"]
+        out[dim].append(row)
+
+    cancelled = sum(u["cancelled"] for (dim, _), u in unclosed.items() if dim == "source")
+    repeats = (await fetch(session, REPEAT_DISPATCHES_SQL, params))[0]["repeats"]
+    now_counts = (await fetch(session, NOW_SQL, params))[0]
+    average = None
+    if sums["score_n"]:
+        average = (Decimal(sums["score_sum"]) / sums["score_n"]).quantize(
+            Decimal("0.01"), ROUND_HALF_UP
+        )
+    out["totals"] = {
+        "cases_reported": sums["cases_reported"],
+        "cases_valid": sums["cases_reported"] - cancelled,
+        "cases_cancelled": cancelled,
+        "cases_dispatched": sums["dispatches"] - repeats,
+        "cases_closed": sums["cases_closed"],
+        "cases_closed_on_time": sums["cases_closed_on_time"],
+        "open_now": now_counts["open_now"],
+        "overdue_now": now_counts["overdue_now"],
+        "inspections": sums["inspections"],
+        "inspections_passed": sums["inspections_passed"],
+        "average_score": average,
+    }
+    out["weekly"] = list(weekly.values())
+    out["epidemic"] = {
+        f"{name}_{part}": sums[f"{name}_{part}"]
+        for name in ("health_code_checked", "temperature_checked", "masks_worn")
+        for part in ("yes", "n")
+    }
+    return out
+
+
 async def overview(
     session: AsyncSession,
     region_id: uuid.UUID,
@@ -144,7 +323,13 @@ async def overview(
     now: datetime,
     *,
     unit_id: uuid.UUID | None,
+    rollup: bool = True,
 ) -> dict[str, Any]:
+    """The overview's figures: from the daily rollup for the region's view of a period of
+    whole local days, live otherwise (a unit's view; ``rollup=False``, as tests compare)."""
+    days = whole_days(period.start, period.end, period.tz)
+    if rollup and unit_id is None and days:
+        return await overview_from_days(session, region_id, period, now, days)
     params = period_params(region_id, period, now)
     unit_filter = insp_filter = ""
     if unit_id is not None:
@@ -189,8 +374,9 @@ async def overview_report(
     now: datetime,
     *,
     unit_id: uuid.UUID | None,
+    rollup: bool = True,
 ) -> dict[str, Any]:
-    raw = await overview(session, region_id, period, now, unit_id=unit_id)
+    raw = await overview(session, region_id, period, now, unit_id=unit_id, rollup=rollup)
     totals = dict(raw["totals"])
     if totals["average_score"] is not None:
         totals["average_score"] = float(totals["average_score"])

@@ -18,6 +18,7 @@ from reporting.reports.access import (
     Reader,
     UnitsReader,
 )
+from reporting.reports.days import ROLLUP_RULES
 from reporting.reports.export import EXPORT_RESPONSES, Column, Format, flat, render, report_title
 from reporting.reports.period import PERIOD_RULES, Period, resolve_period
 from reporting.reports.schemas import UnitsReportRead
@@ -196,7 +197,7 @@ async def coverage_report(
         "Monday–Sunday weeks whose Monday falls in the period, counted in full; `weekly` lists "
         "them with `complete` (the week has ended). `quota_met` is true when every complete "
         "week met the quota, `null` when no week is complete yet. admin and leader see "
-        "everyone; an inspector sees only their own row; unit accounts 403." + COMMON
+        "everyone; an inspector sees only their own row; unit accounts 403." + ROLLUP_RULES + COMMON
     ),
 )
 async def inspectors_report(
@@ -260,7 +261,7 @@ async def chiefs_report(
         "check, the share with health codes checked, temperatures taken and masks worn. "
         "Unit accounts see only their unit's cases and inspections. Exports flatten the "
         "sections into one table (`section`, `key`, `name`, counts, value/numerator/"
-        "denominator)." + COMMON
+        "denominator)." + ROLLUP_RULES + COMMON
     ),
 )
 async def overview_report(
