@@ -188,6 +188,13 @@ DAY_COLUMNS = (
     "masks_worn_n",
 )
 
+# A row ``b`` of (category, point type, source, severity) counts once per dimension.
+DIMENSION_KEYS = """CROSS JOIN LATERAL (VALUES
+    ('category', coalesce(b.category_id::text, '')),
+    ('point_type', coalesce(b.point_type_id::text, '')),
+    ('source', b.source),
+    ('severity', b.severity)
+) AS g(dim, key)"""
 # Cases reported per overview dimension; ``key`` as the overview gives it ('' for none).
 GROUP_FACTS_SQL = f"""
 SELECT b.day, g.dim, g.key, sum(b.n)::bigint AS reported
@@ -198,12 +205,7 @@ FROM (
     WHERE c.region_id = :rid AND c.reported_at >= :s AND c.reported_at < :e {{case}}
     GROUP BY 1, 2, 3, 4, 5
 ) AS b
-CROSS JOIN LATERAL (VALUES
-    ('category', coalesce(b.category_id::text, '')),
-    ('point_type', coalesce(b.point_type_id::text, '')),
-    ('source', b.source),
-    ('severity', b.severity)
-) AS g(dim, key)
+{DIMENSION_KEYS}
 GROUP BY 1, 2, 3
 """
 

@@ -13,6 +13,7 @@ from reporting.report_settings.service import load_settings
 from reporting.reports.days import (
     DAY_COLUMNS,
     DAY_FACTS_SQL,
+    DIMENSION_KEYS,
     GROUP_FACTS_SQL,
     STORED_DAYS_SQL,
     STORED_GROUPS_SQL,
@@ -155,7 +156,7 @@ WHERE i.region_id = :rid AND i.validation = 'valid'
 
 # The period's cases whose status can still change (all but closed), per dimension key:
 # valid = reported − cancelled, closed = reported − not closed.
-UNCLOSED_GROUPS_SQL = """
+UNCLOSED_GROUPS_SQL = f"""
 SELECT g.dim, g.key, sum(b.cancelled)::bigint AS cancelled, sum(b.unclosed)::bigint AS unclosed,
        sum(b.open)::bigint AS open, sum(b.overdue)::bigint AS overdue
 FROM (
@@ -170,12 +171,7 @@ FROM (
       AND c.reported_at >= :s AND c.reported_at < :e
     GROUP BY 1, 2, 3, 4
 ) AS b
-CROSS JOIN LATERAL (VALUES
-    ('category', coalesce(b.category_id::text, '')),
-    ('point_type', coalesce(b.point_type_id::text, '')),
-    ('source', b.source),
-    ('severity', b.severity)
-) AS g(dim, key)
+{DIMENSION_KEYS}
 GROUP BY 1, 2
 """
 # Names and order of the dimension rows, as GROUPED_SQL gives them.
