@@ -7,10 +7,12 @@
   point type, source and severity;
 * ``report_person_days (region_id, day, person_id)``: an inspector's inspections,
   cases reported and the facility/hygiene split of the weekly quota;
+* ``report_redispatch_days (region_id, day, previous_day)``: dispatches of cases
+  dispatched before, by the day of the previous dispatch (distinct dispatched cases);
 * ``report_day_runs (region_id, day)``: the days computed, the ``cutoff`` before which
   created rows are in them and the quota settings' ``fingerprint``.
 
-All four are owned and written by the reporting service only. Indexes on the
+All five are owned and written by the reporting service only. Indexes on the
 inspections service's tables for the live parts: rows created after a run
 (``created_at``), and the cases whose status can still change (not closed).
 
@@ -92,6 +94,17 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "report_redispatch_days",
+        sa.Column("region_id", sa.UUID(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("previous_day", sa.Date(), nullable=False),
+        sa.Column("redispatches", sa.Integer(), nullable=False),
+        _region_fk("report_redispatch_days"),
+        sa.PrimaryKeyConstraint(
+            "region_id", "day", "previous_day", name=op.f("pk_report_redispatch_days")
+        ),
+    )
+    op.create_table(
         "report_day_runs",
         sa.Column("region_id", sa.UUID(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -132,6 +145,7 @@ def downgrade() -> None:
     op.drop_index("ix_inspections_region_created", table_name="inspections")
     op.drop_index("ix_cases_region_created", table_name="cases")
     op.drop_table("report_day_runs")
+    op.drop_table("report_redispatch_days")
     op.drop_table("report_person_days")
     op.drop_table("report_day_groups")
     op.drop_table("report_days")

@@ -21,7 +21,7 @@ from reporting.reports.overview import overview_report
 from reporting.reports.period import resolve_period
 from shared import clock
 from tests.factories import auth, report_case
-from tests.reporting.helpers import SHANGHAI, act, local
+from tests.reporting.helpers import SHANGHAI, act, drive_case, local
 from tests.reporting.test_other_reports import inspect
 from tests.reporting.test_unit_rollup import build_months
 
@@ -81,6 +81,27 @@ async def stored_days(db: AsyncSession, region_id: uuid.UUID) -> int:
     )
 
 
+async def redispatch(inspections, w, cases) -> None:
+    """Two cases dispatched again after a return: September's inside September, and a new
+    one reported and returned in July, dispatched again on 2 August (so August counts it
+    once, its earlier dispatch lying before the month)."""
+    with clock.travel_to(local(9, 5, 9)):
+        await act(inspections, w.admin, str(cases["september"]), "dispatch", unit_id=str(w.unit.id))
+    cases["straddling"] = await drive_case(
+        inspections,
+        w,
+        point=w.point,
+        unit_user=w.unit_user,
+        dispatched_at=local(7, 28, 9),
+        due_at=local(7, 31, 9),
+        steps=[("return", local(7, 30, 9))],
+    )
+    with clock.travel_to(local(8, 2, 9)):
+        await act(
+            inspections, w.admin, str(cases["straddling"]), "dispatch", unit_id=str(w.unit.id)
+        )
+
+
 async def inspect_months(inspections, w) -> None:
     """Inspections of June … November: a low score in August."""
     low = [
@@ -104,6 +125,7 @@ async def test_overview_and_inspectors_from_stored_days_equal_the_live_figures(
     inspections, registry, reporting, db
 ):
     w, cases = await build_months(inspections, registry, db)
+    await redispatch(inspections, w, cases)
     await inspect_months(inspections, w)
     await db.commit()
 
@@ -111,20 +133,22 @@ async def test_overview_and_inspectors_from_stored_days_equal_the_live_figures(
     # Every day of the range is stored (it ended more than a day ago): the figures above
     # came from the rollup, not from a live fallback.
     assert await stored_days(db, w.region.id) == DAYS
-    # By hand: seven cases reported (June 28 … November 2), each dispatched once; five
-    # inspections; one of the August inspections skipped the temperature check.
+    # By hand: eight cases reported (June 28 … November 2) with ten dispatches (two cases
+    # dispatched twice); five inspections; one of August's skipped the temperature check.
     totals = first["range"]["overview"]["totals"]
     assert {k: totals[k] for k in ("cases_reported", "cases_valid", "cases_dispatched")} == {
-        "cases_reported": 7,
-        "cases_valid": 7,
-        "cases_dispatched": 7,
+        "cases_reported": 8,
+        "cases_valid": 8,
+        "cases_dispatched": 8,
     }
     assert totals["inspections"] == 5
-    assert first["month"]["overview"]["totals"]["cases_reported"] == 2  # august, to_cancel
+    august = first["month"]["overview"]["totals"]
+    # august and to_cancel reported; those two and straddling (again on 8-02) dispatched.
+    assert (august["cases_reported"], august["cases_dispatched"]) == (2, 3)
     temperature = first["month"]["overview"]["epidemic"]["temperature_checked"]
     assert (temperature["numerator"], temperature["denominator"]) == (1, 2)
     [me] = [p for p in first["range"]["inspectors"] if p["person_id"] == w.inspector.id]
-    assert (me["inspections"], me["cases_reported"], me["valid_cases"]) == (5, 7, 7)
+    assert (me["inspections"], me["cases_reported"], me["valid_cases"]) == (5, 8, 8)
 
     # What could make a stored day wrong, done after the days were stored:
     # - a case of August cancelled now (its status changes, its day stays stored);
@@ -151,8 +175,8 @@ async def test_overview_and_inspectors_from_stored_days_equal_the_live_figures(
     after = await both_ways(db, w.region.id)
     totals = after["range"]["overview"]["totals"]
     assert {k: totals[k] for k in ("cases_reported", "cases_valid", "cases_cancelled")} == {
-        "cases_reported": 8,
-        "cases_valid": 7,
+        "cases_reported": 9,
+        "cases_valid": 8,
         "cases_cancelled": 1,
     }
     month = after["month"]["overview"]["totals"]
@@ -167,7 +191,7 @@ async def test_overview_and_inspectors_from_stored_days_equal_the_live_figures(
         f"/v1/reports/overview?from={RANGE[0]}&to={RANGE[1]}", headers=auth(w.leader)
     )
     assert response.status_code == 200, response.text
-    assert response.json()["totals"]["cases_reported"] == 8
+    assert response.json()["totals"]["cases_reported"] == 9
 
 
 async def test_a_day_with_a_pending_inspection_is_not_stored_until_it_is_validated(

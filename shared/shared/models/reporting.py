@@ -220,6 +220,17 @@ class ReportPersonDay(RegionScoped, Base):
     hygiene: Mapped[int] = mapped_column(Integer)
 
 
+class ReportRedispatchDay(RegionScoped, Base):
+    """A settled day's dispatches of cases dispatched before, by the day of the dispatch
+    before (the overview's distinct dispatched cases of a period)."""
+
+    __tablename__ = "report_redispatch_days"
+    __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    previous_day: Mapped[date] = mapped_column(primary_key=True)
+    redispatches: Mapped[int] = mapped_column(Integer)
+
+
 class ReportDayRun(RegionScoped, Base):
     """Marks a day of the daily rollup as computed: rows created before ``cutoff`` are in
     it, and ``fingerprint`` names the facility settings its quota split used."""

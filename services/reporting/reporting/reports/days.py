@@ -59,6 +59,7 @@ ROLLUP_RULES = (
 )
 SETTLE_MARGIN = timedelta(days=1)
 CREATED_MARGIN = timedelta(minutes=10)
+STORE_CHUNK_DAYS = 31
 
 # A case's facility/hygiene split (the inspectors report's weekly quota): a facility
 # case when its checklist item carries one of the facility tags or its category is one
@@ -240,6 +241,26 @@ FROM insp FULL JOIN rep ON rep.day = insp.day AND rep.person_id = insp.person_id
 PERSON_COLUMNS = ("inspections", "cases_reported", "facility", "hygiene")
 
 
+# A case dispatched again (after a return) counts once among a period's dispatched
+# cases: each dispatch with an earlier one of the same case, by its day and the day of
+# the dispatch before it. Distinct dispatched cases of a period starting on day s =
+# its dispatches − its redispatches whose previous dispatch is on or after s.
+REDISPATCH_FACTS_SQL = f"""
+SELECT {LOCAL_DAY.format(col="d.at")} AS day, {LOCAL_DAY.format(col="prev.at")} AS previous_day,
+       count(*) AS redispatches
+FROM case_events d
+CROSS JOIN LATERAL (
+    SELECT p.at FROM case_events p
+    WHERE p.region_id = d.region_id AND p.case_id = d.case_id AND p.action = 'dispatch'
+      AND (p.at < d.at OR (p.at = d.at AND p.id < d.id))
+    ORDER BY p.at DESC, p.id DESC
+    LIMIT 1
+) AS prev
+WHERE d.region_id = :rid AND d.action = 'dispatch' AND d.at >= :s AND d.at < :e {{fixed}}
+GROUP BY 1, 2
+"""
+
+
 def _store(table: str, columns: tuple[str, ...], facts_sql: str, keys: str) -> str:
     return f"""
 INSERT INTO {table} (region_id, {keys}, {", ".join(columns)})
@@ -252,6 +273,9 @@ WHERE f.day = ANY(CAST(:days AS date[]))
 STORE_DAYS_SQL = _store("report_days", DAY_COLUMNS, DAY_FACTS_SQL, "day")
 STORE_GROUPS_SQL = _store("report_day_groups", ("reported",), GROUP_FACTS_SQL, "day, dim, key")
 STORE_PEOPLE_SQL = _store("report_person_days", PERSON_COLUMNS, PERSON_FACTS_SQL, "day, person_id")
+STORE_REDISPATCHES_SQL = _store(
+    "report_redispatch_days", ("redispatches",), REDISPATCH_FACTS_SQL, "day, previous_day"
+)
 STORE_RUNS_SQL = """
 INSERT INTO report_day_runs (region_id, day, cutoff, fingerprint, computed_at)
 SELECT :rid, d, :cutoff, :fingerprint, now() FROM unnest(CAST(:days AS date[])) AS d
@@ -259,7 +283,13 @@ SELECT :rid, d, :cutoff, :fingerprint, now() FROM unnest(CAST(:days AS date[])) 
 # Days computed under other quota settings are dropped, then computed again.
 DROP_DAYS_SQL = [
     f"DELETE FROM {table} WHERE region_id = :rid AND day = ANY(CAST(:days AS date[]))"
-    for table in ("report_days", "report_day_groups", "report_person_days", "report_day_runs")
+    for table in (
+        "report_days",
+        "report_day_groups",
+        "report_person_days",
+        "report_redispatch_days",
+        "report_day_runs",
+    )
 ]
 RUNS_SQL = """
 SELECT r.day, r.fingerprint FROM report_day_runs r
@@ -271,18 +301,36 @@ WHERE i.region_id = :rid AND i.validation = 'pending'
 """
 LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('report_days:' || :rid, 0))"
 
-STORED_DAYS_SQL = """
-SELECT d.* FROM report_days d
-WHERE d.region_id = :rid AND d.day = ANY(CAST(:days AS date[]))
+# Stored rows are read by a day range less the days in it that are not stored (one index
+# range, not a probe per day): ``:d0``, ``:d1`` and ``:gaps`` from ``DayPlan.stored_range``.
+STORED = "{a}.region_id = :rid AND {a}.day >= :d0 AND {a}.day < :d1 AND {a}.day <> ALL(CAST(:gaps AS date[]))"
+STORED_DAYS_SQL = f"""
+SELECT d.* FROM report_days d WHERE {STORED.format(a="d")}
 """
-STORED_GROUPS_SQL = """
-SELECT g.day, g.dim, g.key, g.reported FROM report_day_groups g
-WHERE g.region_id = :rid AND g.day = ANY(CAST(:days AS date[]))
+STORED_GROUPS_SQL = f"""
+SELECT g.dim, g.key, sum(g.reported)::bigint AS reported FROM report_day_groups g
+WHERE {STORED.format(a="g")}
+GROUP BY 1, 2
 """
-STORED_PEOPLE_SQL = """
-SELECT p.day, p.person_id, p.inspections, p.cases_reported, p.facility, p.hygiene
+STORED_REPEATS_SQL = f"""
+SELECT coalesce(sum(r.redispatches), 0)::bigint AS repeats FROM report_redispatch_days r
+WHERE {STORED.format(a="r")} AND r.previous_day >= :p0
+"""
+# The stored person days added up in SQL: per person over the period's days, and per
+# person and week (Monday) over the quota weeks' days.
+STORED_PERSON_TOTALS_SQL = f"""
+SELECT p.person_id, sum(p.inspections)::bigint AS inspections,
+       sum(p.cases_reported)::bigint AS cases_reported
 FROM report_person_days p
-WHERE p.region_id = :rid AND p.day = ANY(CAST(:days AS date[])) {person_filter}
+WHERE {STORED.format(a="p")} {{person_filter}}
+GROUP BY 1
+"""
+STORED_PERSON_WEEKS_SQL = f"""
+SELECT p.person_id, p.day - (extract(isodow FROM p.day)::int - 1) AS week_start,
+       sum(p.facility)::bigint AS facility, sum(p.hygiene)::bigint AS hygiene
+FROM report_person_days p
+WHERE {STORED.format(a="p")} {{person_filter}}
+GROUP BY 1, 2
 """
 
 
@@ -315,6 +363,22 @@ class DayPlan:
     stored: list[date]
     live: list[tuple[datetime, datetime]]
     cutoff: datetime  # the earliest cutoff of the stored days' runs
+
+    def stored_range(self, first: date | None = None, end: date | None = None) -> dict[str, Any]:
+        """Bind parameters selecting the stored days within ``[first, end)``."""
+        days = [
+            d for d in self.stored if (first is None or d >= first) and (end is None or d < end)
+        ]
+        if not days:
+            return {"d0": date(1, 1, 1), "d1": date(1, 1, 1), "gaps": []}
+        kept = set(days)
+        span = (days[-1] - days[0]).days + 1
+        gaps = [days[0] + timedelta(days=n) for n in range(span)]
+        return {
+            "d0": days[0],
+            "d1": days[-1] + timedelta(days=1),
+            "gaps": [d for d in gaps if d not in kept],
+        }
 
 
 def _spans(days: list[date], stored: set[date], tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
@@ -407,18 +471,21 @@ async def store_days(
     cutoff = await session.scalar(
         text("SELECT now() - CAST(:margin AS interval)"), {"margin": CREATED_MARGIN}
     )
-    params = {
-        "rid": region_id,
-        "tz": tz.key,
-        "s": midnight(days[0], tz),
-        "e": midnight(days[-1] + timedelta(days=1), tz),
-        "days": days,
-        "cutoff": cutoff,
-        **quota.params(),
-    }
     await session.execute(STATEMENT_SETTINGS)
-    for sql in (STORE_DAYS_SQL, STORE_GROUPS_SQL, STORE_PEOPLE_SQL):
-        await session.execute(text(sql), params)
+    # A month or so per statement: each stays short (statement timeout) however far back.
+    for first in range(0, len(days), STORE_CHUNK_DAYS):
+        chunk = days[first : first + STORE_CHUNK_DAYS]
+        params = {
+            "rid": region_id,
+            "tz": tz.key,
+            "s": midnight(chunk[0], tz),
+            "e": midnight(chunk[-1] + timedelta(days=1), tz),
+            "days": chunk,
+            "cutoff": cutoff,
+            **quota.params(),
+        }
+        for sql in (STORE_DAYS_SQL, STORE_GROUPS_SQL, STORE_PEOPLE_SQL, STORE_REDISPATCHES_SQL):
+            await session.execute(text(sql), params)
     await session.execute(
         text(STORE_RUNS_SQL),
         {"rid": region_id, "days": days, "cutoff": cutoff, "fingerprint": quota.fingerprint},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -14,7 +13,8 @@ from reporting.reports.days import (
     FACILITY_CTES,
     IS_FACILITY,
     PERSON_FACTS_SQL,
-    STORED_PEOPLE_SQL,
+    STORED_PERSON_TOTALS_SQL,
+    STORED_PERSON_WEEKS_SQL,
     Quota,
     ensure_days,
     facts,
@@ -100,40 +100,51 @@ async def inspectors_from_days(
     quota: Quota,
     *,
     person_id: uuid.UUID | None,
-    in_weeks: Callable[[date], bool],
+    weeks: tuple[date, date],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """INSPECTORS_SQL's and WEEKS_SQL's rows from the stored days plus the live rest."""
     tz = period.tz
     plan = await ensure_days(session, region_id, tz, days, now, quota)
     person_filter = "AND p.person_id = :person" if person_id is not None else ""
-    rows = await fetch(
-        session,
-        STORED_PEOPLE_SQL.format(person_filter=person_filter),
-        {"rid": region_id, "days": plan.stored, "person": person_id},
-    )
-    rows += await facts(session, PERSON_FACTS_SQL, region_id, tz, plan, quota.params())
     start, end = period.start.astimezone(tz).date(), period.end.astimezone(tz).date()
+    ws, we = weeks
     totals: dict[uuid.UUID, dict[str, int]] = {}
-    weeks: dict[tuple[uuid.UUID, date], dict[str, Any]] = {}
+    by_week: dict[tuple[uuid.UUID, date], dict[str, Any]] = {}
 
-    def week_of(person: uuid.UUID, day: date) -> dict[str, Any]:
-        monday = day - timedelta(days=day.weekday())
-        return weeks.setdefault(
+    def total_of(person: uuid.UUID) -> dict[str, int]:
+        return totals.setdefault(person, {"inspections": 0, "cases_reported": 0, "cancelled": 0})
+
+    def week_of(person: uuid.UUID, monday: date) -> dict[str, Any]:
+        return by_week.setdefault(
             (person, monday),
             {"reporter_id": person, "week_start": monday, "facility": 0, "hygiene": 0},
         )
 
-    for row in rows:
+    for row in await fetch(
+        session,
+        STORED_PERSON_TOTALS_SQL.format(person_filter=person_filter),
+        {"rid": region_id, "person": person_id, **plan.stored_range(start, end)},
+    ):
+        acc = total_of(row["person_id"])
+        acc["inspections"] += row["inspections"]
+        acc["cases_reported"] += row["cases_reported"]
+    for row in await fetch(
+        session,
+        STORED_PERSON_WEEKS_SQL.format(person_filter=person_filter),
+        {"rid": region_id, "person": person_id, **plan.stored_range(ws, we)},
+    ):
+        week = week_of(row["person_id"], row["week_start"])
+        week["facility"] += row["facility"]
+        week["hygiene"] += row["hygiene"]
+    for row in await facts(session, PERSON_FACTS_SQL, region_id, tz, plan, quota.params()):
         if person_id is not None and row["person_id"] != person_id:
             continue
         if start <= row["day"] < end:
-            acc = totals.setdefault(
-                row["person_id"], {"inspections": 0, "cases_reported": 0, "cancelled": 0}
-            )
+            acc = total_of(row["person_id"])
             acc["inspections"] += row["inspections"]
             acc["cases_reported"] += row["cases_reported"]
-        if in_weeks(row["day"]):
-            week = week_of(row["person_id"], row["day"])
+        if ws <= row["day"] < we:
+            week = week_of(row["person_id"], row["day"] - timedelta(days=row["day"].weekday()))
             week["facility"] += row["facility"]
             week["hygiene"] += row["hygiene"]
     cancelled_sql = CANCELLED_SQL.format(
@@ -153,12 +164,10 @@ async def inspectors_from_days(
         },
     ):
         if start <= row["day"] < end:
-            acc = totals.setdefault(
-                row["reporter_id"], {"inspections": 0, "cases_reported": 0, "cancelled": 0}
-            )
-            acc["cancelled"] += row["cancelled"]
-        if in_weeks(row["day"]):
-            week = week_of(row["reporter_id"], row["day"])
+            total_of(row["reporter_id"])["cancelled"] += row["cancelled"]
+        if ws <= row["day"] < we:
+            monday = row["day"] - timedelta(days=row["day"].weekday())
+            week = week_of(row["reporter_id"], monday)
             week["facility"] -= row["facility"]
             week["hygiene"] -= row["cancelled"] - row["facility"]
     people = []
@@ -183,7 +192,7 @@ async def inspectors_from_days(
                 "valid_cases": acc["cases_reported"] - acc["cancelled"],
             }
         )
-    return people, sorted(weeks.values(), key=lambda w: (str(w["reporter_id"]), w["week_start"]))
+    return people, sorted(by_week.values(), key=lambda w: (str(w["reporter_id"]), w["week_start"]))
 
 
 async def inspectors(
@@ -206,7 +215,6 @@ async def inspectors(
     lo, hi = min(period.start, weeks_start), max(period.end, weeks_end)
     days = whole_days(lo, hi, tz) if rollup else None
     if days:
-        ws, we = weeks_start.astimezone(tz).date(), weeks_end.astimezone(tz).date()
         return await inspectors_from_days(
             session,
             region_id,
@@ -215,7 +223,7 @@ async def inspectors(
             days,
             Quota(list(facility_tags), list(facility_category_codes)),
             person_id=person_id,
-            in_weeks=lambda day: ws <= day < we,
+            weeks=(weeks_start.astimezone(tz).date(), weeks_end.astimezone(tz).date()),
         )
     params = period_params(
         region_id,

@@ -15,8 +15,10 @@ from reporting.reports.days import (
     DAY_FACTS_SQL,
     DIMENSION_KEYS,
     GROUP_FACTS_SQL,
+    REDISPATCH_FACTS_SQL,
     STORED_DAYS_SQL,
     STORED_GROUPS_SQL,
+    STORED_REPEATS_SQL,
     ensure_days,
     facts,
     quota_of,
@@ -200,21 +202,6 @@ SELECT b.dim, b.key, b.key, {_GROUP_SUMS}, row_number() OVER (PARTITION BY b.dim
 FROM b WHERE b.dim IN ('source', 'severity') GROUP BY b.dim, b.key
 ORDER BY 1, ord
 """
-# A case dispatched twice in the period counts once: its dispatches after the first.
-# Only a return makes a case dispatchable again (reported → assigned → returned →
-# assigned), so those cases are among the ones returned in the period.
-REPEAT_DISPATCHES_SQL = """
-SELECT coalesce(sum(greatest(x.n - 1, 0)), 0)::bigint AS repeats
-FROM (
-    SELECT DISTINCT r.case_id FROM case_events r
-    WHERE r.region_id = :rid AND r.action = 'return' AND r.at >= :s AND r.at < :e
-) AS rc
-CROSS JOIN LATERAL (
-    SELECT count(*) AS n FROM case_events d
-    WHERE d.region_id = :rid AND d.case_id = rc.case_id AND d.action = 'dispatch'
-      AND d.at >= :s AND d.at < :e
-) AS x
-"""
 NOW_SQL = """
 SELECT (SELECT count(*) FROM cases c WHERE c.region_id = :rid
            AND c.status IN ('reported', 'assigned', 'returned', 'rectified')) AS open_now,
@@ -246,7 +233,8 @@ async def overview_from_days(
     settings = await load_settings(session, region_id)
     plan = await ensure_days(session, region_id, tz, days, now, quota_of(settings))
     params = period_params(region_id, period, now)
-    day_rows = await fetch(session, STORED_DAYS_SQL, {"rid": region_id, "days": plan.stored})
+    stored = {"rid": region_id, **plan.stored_range()}
+    day_rows = await fetch(session, STORED_DAYS_SQL, stored)
     day_rows += await facts(session, DAY_FACTS_SQL, region_id, tz, plan)
     sums: dict[str, Any] = dict.fromkeys(DAY_COLUMNS, 0)
     weekly = {
@@ -261,7 +249,7 @@ async def overview_from_days(
             week[name] += row[name]
 
     reported: dict[tuple[str, str], int] = {}
-    group_rows = await fetch(session, STORED_GROUPS_SQL, {"rid": region_id, "days": plan.stored})
+    group_rows = await fetch(session, STORED_GROUPS_SQL, stored)
     group_rows += await facts(session, GROUP_FACTS_SQL, region_id, tz, plan)
     for row in group_rows:
         reported[row["dim"], row["key"]] = (
@@ -283,7 +271,11 @@ async def overview_from_days(
         out[dim].append(row)
 
     cancelled = sum(u["cancelled"] for (dim, _), u in unclosed.items() if dim == "source")
-    repeats = (await fetch(session, REPEAT_DISPATCHES_SQL, params))[0]["repeats"]
+    first_day = period.start.astimezone(tz).date()
+    repeats = (await fetch(session, STORED_REPEATS_SQL, {**stored, "p0": first_day}))[0]["repeats"]
+    for row in await facts(session, REDISPATCH_FACTS_SQL, region_id, tz, plan):
+        if row["previous_day"] >= first_day:
+            repeats += row["redispatches"]
     now_counts = (await fetch(session, NOW_SQL, params))[0]
     average = None
     if sums["score_n"]:
