@@ -79,14 +79,24 @@ FROM people p
 WHERE p.region_id = :rid AND p.role = 'inspector' {person_filter}
 ORDER BY p.display_name, p.id
 """
-# The cases cancelled since they were reported, per reporter and day (a few: read live).
+# The cases cancelled since they were reported (a few: read live), per reporter over the
+# period's days (``week_start`` null) and per reporter and week over the quota weeks'.
 CANCELLED_SQL = f"""
-WITH {FACILITY_CTES}
-SELECT c.reporter_id, (c.reported_at AT TIME ZONE :tz)::date AS day, count(*) AS cancelled,
-       count(*) FILTER (WHERE {IS_FACILITY}) AS facility
-FROM cases c
-WHERE c.region_id = :rid AND c.status <> 'closed' AND c.status = 'cancelled'
-  AND c.reporter_id IS NOT NULL AND c.reported_at >= :s AND c.reported_at < :e {{reporter_filter}}
+WITH {FACILITY_CTES}, k AS (
+    SELECT c.region_id, c.reporter_id, (c.reported_at AT TIME ZONE :tz)::date AS day,
+           c.category_id, c.item_code, c.inspection_id, c.point_type_id
+    FROM cases c
+    WHERE c.region_id = :rid AND c.status <> 'closed' AND c.status = 'cancelled'
+      AND c.reporter_id IS NOT NULL AND c.reported_at >= :s AND c.reported_at < :e
+      {{reporter_filter}}
+)
+SELECT c.reporter_id, NULL::date AS week_start, count(*) AS cancelled, 0 AS facility
+FROM k AS c WHERE c.day >= :p0 AND c.day < :p1
+GROUP BY 1
+UNION ALL
+SELECT c.reporter_id, c.day - (extract(isodow FROM c.day)::int - 1), count(*),
+       count(*) FILTER (WHERE {IS_FACILITY})
+FROM k AS c WHERE c.day >= :w0 AND c.day < :w1
 GROUP BY 1, 2
 """
 
@@ -159,15 +169,18 @@ async def inspectors_from_days(
             "tz": tz.key,
             "s": midnight(lo, tz),
             "e": midnight(hi, tz),
+            "p0": start,
+            "p1": end,
+            "w0": ws,
+            "w1": we,
             "person": person_id,
             **quota.params(),
         },
     ):
-        if start <= row["day"] < end:
+        if row["week_start"] is None:
             total_of(row["reporter_id"])["cancelled"] += row["cancelled"]
-        if ws <= row["day"] < we:
-            monday = row["day"] - timedelta(days=row["day"].weekday())
-            week = week_of(row["reporter_id"], monday)
+        else:
+            week = week_of(row["reporter_id"], row["week_start"])
             week["facility"] -= row["facility"]
             week["hygiene"] -= row["cancelled"] - row["facility"]
     people = []
