@@ -299,6 +299,8 @@ async def inspectors_report(
         rollup=rollup,
     )
     counts = {(r["reporter_id"], r["week_start"]): r for r in week_rows}
+    # Once per week, not per person and week (three years: 156 weeks × every inspector).
+    ended = {m: local_midnight(m + timedelta(days=7), period) <= now for m in weeks}
     items = []
     for person in people:
         detail = []
@@ -311,7 +313,7 @@ async def inspectors_report(
                     "facility": facility,
                     "hygiene": hygiene,
                     "met": facility >= quota["facility"] and hygiene >= quota["hygiene"],
-                    "complete": local_midnight(monday + timedelta(days=7), period) <= now,
+                    "complete": ended[monday],
                 }
             )
         complete = [w for w in detail if w["complete"]]
