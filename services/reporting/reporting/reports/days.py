@@ -88,6 +88,13 @@ IS_FACILITY = """(coalesce(c.category_id IN (SELECT id FROM fac_cats), false)
           AND f.code = c.item_code
     )))"""
 
+# The epidemic checks of a set of inspections ``i`` (checked / recorded, per check).
+EPIDEMIC_COUNTS = """count(*) FILTER (WHERE i.health_code_checked) AS health_code_checked_yes,
+       count(i.health_code_checked) AS health_code_checked_n,
+       count(*) FILTER (WHERE i.temperature_checked) AS temperature_checked_yes,
+       count(i.temperature_checked) AS temperature_checked_n,
+       count(*) FILTER (WHERE i.masks_worn) AS masks_worn_yes,
+       count(i.masks_worn) AS masks_worn_n"""
 LOCAL_DAY = "(({col} AT TIME ZONE :tz)::date)"
 # Rows created after the run of the day they are dated (counted live, never stored).
 LATE = (
@@ -137,12 +144,7 @@ WITH rep AS (
            count(*) AS inspections,
            count(*) FILTER (WHERE i.passed IS TRUE) AS inspections_passed,
            coalesce(sum(i.score), 0) AS score_sum, count(i.score) AS score_n,
-           count(*) FILTER (WHERE i.health_code_checked) AS health_code_checked_yes,
-           count(i.health_code_checked) AS health_code_checked_n,
-           count(*) FILTER (WHERE i.temperature_checked) AS temperature_checked_yes,
-           count(i.temperature_checked) AS temperature_checked_n,
-           count(*) FILTER (WHERE i.masks_worn) AS masks_worn_yes,
-           count(i.masks_worn) AS masks_worn_n
+           {EPIDEMIC_COUNTS}
     FROM inspections i
     WHERE i.region_id = :rid AND i.validation = 'valid'
       AND i.finished_at >= :s AND i.finished_at < :e {{insp}}

@@ -14,6 +14,7 @@ from reporting.reports.days import (
     DAY_COLUMNS,
     DAY_FACTS_SQL,
     DIMENSION_KEYS,
+    EPIDEMIC_COUNTS,
     GROUP_FACTS_SQL,
     REDISPATCH_FACTS_SQL,
     STORED_DAYS_SQL,
@@ -141,16 +142,11 @@ LEFT JOIN ins ON ins.w = weeks.w
 ORDER BY weeks.w
 """
 
-EPIDEMIC_SQL = """
-SELECT count(*) FILTER (WHERE i.health_code_checked) AS health_code_checked_yes,
-       count(i.health_code_checked) AS health_code_checked_n,
-       count(*) FILTER (WHERE i.temperature_checked) AS temperature_checked_yes,
-       count(i.temperature_checked) AS temperature_checked_n,
-       count(*) FILTER (WHERE i.masks_worn) AS masks_worn_yes,
-       count(i.masks_worn) AS masks_worn_n
+EPIDEMIC_SQL = f"""
+SELECT {EPIDEMIC_COUNTS}
 FROM inspections i
 WHERE i.region_id = :rid AND i.validation = 'valid'
-  AND i.finished_at >= :s AND i.finished_at < :e {insp_filter}
+  AND i.finished_at >= :s AND i.finished_at < :e {{insp_filter}}
 """
 
 
