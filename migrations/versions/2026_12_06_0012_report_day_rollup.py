@@ -17,7 +17,7 @@ inspections service's tables for the live parts: rows created after a run
 (``created_at``), and the cases whose status can still change (not closed).
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0015
 Create Date: 2026-12-06
 """
 
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0011"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
