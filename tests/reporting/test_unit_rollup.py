@@ -10,14 +10,14 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reporting.reports import repository
+from reporting.reports import units
 from reporting.reports.period import resolve_period
 from shared import clock
 from tests.factories import auth, make_sample_point, make_world
 from tests.reporting.helpers import SHANGHAI, act, by_unit, drive_case, local, set_world_policy
 
 RANGE = "from=2026-06-15&to=2026-11-29"
-EVENT_KEYS = repository.COUNTER_NAMES
+EVENT_KEYS = units.COUNTER_NAMES
 STATE_KEYS = ("open", "overdue_open", "due", "closed", "closed_on_time")
 
 
@@ -88,7 +88,7 @@ async def live_figures(db: AsyncSession, w) -> dict[str, dict]:
     """The forced-live computation of RANGE (no rollup), per unit id."""
     now = clock.now()
     period = resolve_period(from_="2026-06-15", to="2026-11-29", month=None, tz=SHANGHAI, now=now)
-    rows = await repository.unit_figures(db, w.region.id, period, now, rollup=False)
+    rows = await units.unit_figures(db, w.region.id, period, now, rollup=False)
     return {str(r["unit_id"]): r for r in rows}
 
 

@@ -94,6 +94,8 @@ class Inspection(RegionScoped, Base):
         Index(
             "ix_inspections_region_inspector_finished", "region_id", "inspector_id", "finished_at"
         ),
+        # Added by migration 0012: the rows created after a report rollup run.
+        Index("ix_inspections_region_created", "region_id", "created_at"),
         Index(
             "ix_inspections_pending",
             "region_id",
@@ -225,6 +227,26 @@ class Case(RegionScoped, Versioned, Timestamps, Base):
             "lat",
             postgresql_include=["lon"],
             postgresql_where=f"status IN {OPEN_STATUSES}",
+        ),
+        # Added by migration 0012 (the reports' daily rollup): the rows created after a
+        # rollup run (counted live), and the cases whose status can still change.
+        Index("ix_cases_region_created", "region_id", "created_at"),
+        Index(
+            "ix_cases_region_reported_unclosed",
+            "region_id",
+            "reported_at",
+            postgresql_include=[
+                "status",
+                "due_at",
+                "category_id",
+                "point_type_id",
+                "source",
+                "severity",
+                "reporter_id",
+                "item_code",
+                "inspection_id",
+            ],
+            postgresql_where="status <> 'closed'",
         ),
         Index(
             "ix_cases_region_id_cover",

@@ -164,3 +164,80 @@ class NoticeOutbox(RegionScoped, Base):
     occurred_at: Mapped[datetime] = mapped_column()
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ReportDay(RegionScoped, Base):
+    """A settled local day's additive facts for the overview (daily rollup, migration 0012).
+
+    Cases by ``reported_at`` and inspections by ``finished_at`` count the rows created
+    before the run's ``cutoff`` (later rows are counted live); closures and dispatches
+    are stamped with the server's time, so a settled day never gets new ones. Statuses
+    that can still change (cancelled, open, overdue) are never stored.
+    """
+
+    __tablename__ = "report_days"
+    __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
+    day: Mapped[date] = mapped_column(primary_key=True)  # the region's time zone
+    cases_reported: Mapped[int] = mapped_column(Integer)
+    cases_closed: Mapped[int] = mapped_column(Integer)
+    cases_closed_on_time: Mapped[int] = mapped_column(Integer)
+    dispatches: Mapped[int] = mapped_column(Integer)
+    inspections: Mapped[int] = mapped_column(Integer)
+    inspections_passed: Mapped[int] = mapped_column(Integer)
+    score_sum: Mapped[Any] = mapped_column(Numeric)
+    score_n: Mapped[int] = mapped_column(Integer)
+    health_code_checked_yes: Mapped[int] = mapped_column(Integer)
+    health_code_checked_n: Mapped[int] = mapped_column(Integer)
+    temperature_checked_yes: Mapped[int] = mapped_column(Integer)
+    temperature_checked_n: Mapped[int] = mapped_column(Integer)
+    masks_worn_yes: Mapped[int] = mapped_column(Integer)
+    masks_worn_n: Mapped[int] = mapped_column(Integer)
+
+
+class ReportDayGroup(RegionScoped, Base):
+    """A settled day's cases reported per overview dimension (category, point type,
+    source, severity); ``key`` is the id or value as text, ``''`` for none."""
+
+    __tablename__ = "report_day_groups"
+    __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    dim: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reported: Mapped[int] = mapped_column(Integer)
+
+
+class ReportPersonDay(RegionScoped, Base):
+    """A settled day's figures of one inspector: valid inspections, cases reported (all
+    statuses) and of those the facility and hygiene cases (the run's quota settings)."""
+
+    __tablename__ = "report_person_days"
+    __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    inspections: Mapped[int] = mapped_column(Integer)
+    cases_reported: Mapped[int] = mapped_column(Integer)
+    facility: Mapped[int] = mapped_column(Integer)
+    hygiene: Mapped[int] = mapped_column(Integer)
+
+
+class ReportRedispatchDay(RegionScoped, Base):
+    """A settled day's dispatches of cases dispatched before, by the day of the dispatch
+    before (the overview's distinct dispatched cases of a period)."""
+
+    __tablename__ = "report_redispatch_days"
+    __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    previous_day: Mapped[date] = mapped_column(primary_key=True)
+    redispatches: Mapped[int] = mapped_column(Integer)
+
+
+class ReportDayRun(RegionScoped, Base):
+    """Marks a day of the daily rollup as computed: rows created before ``cutoff`` are in
+    it, and ``fingerprint`` names the facility settings its quota split used."""
+
+    __tablename__ = "report_day_runs"
+    __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    cutoff: Mapped[datetime] = mapped_column()
+    fingerprint: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -7,7 +7,8 @@ get it skips the region this time), checks ``accountability_runs`` for a daily
 run started on the same local day, and only then applies the rules to the last
 complete month. The lock is held until the run's row is committed, so the next
 replica to get it sees that row and does nothing. The same run stores any settled
-month of the last three years that the units report has not stored yet.
+month of the last three years that the units report has not stored yet, and every
+settled day the overview and inspectors reports have not (reports/days.py).
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reporting.accountability.demo import catch_up_demo
 from reporting.accountability.service import apply_rules, lock_region
+from reporting.report_settings.service import load_settings
+from reporting.reports.days import ensure_days, quota_of
 from reporting.reports.period import Period, shift_month
-from reporting.reports.repository import ensure_rollup, settled_months
+from reporting.reports.units import ensure_rollup, settled_months
 from shared import clock
 from shared.db import unit_of_work
 from shared.models import Region
@@ -81,6 +84,11 @@ async def run_region_if_due(
         # cycle), so the day's first multi-month report reads them instead of computing.
         months = settled_months(Period(now - ROLLUP_WARM_SPAN, now, tz), now)
         warmed = await ensure_rollup(session, region_id, tz.key, months)
+        # Likewise the overview's and inspectors' stored days (and yesterday, now settled).
+        today = local.date()
+        days = [today - timedelta(days=n) for n in range(ROLLUP_WARM_SPAN.days, 0, -1)]
+        settings = await load_settings(session, region_id)
+        await ensure_days(session, region_id, tz, days, now, quota_of(settings))
     # Logged and reported only now that the run's transaction has committed.
     log.info(
         "daily_run",

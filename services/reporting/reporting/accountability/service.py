@@ -29,9 +29,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.report_settings.service import EffectiveSettings, load_settings
-from reporting.reports import repository
 from reporting.reports.period import parse_month, shift_month
-from reporting.reports.service import units_report
+from reporting.reports.units import late_case_ids, units_report
 from shared.models import AccountabilityRun, Notice
 
 # pg_advisory_xact_lock(LOCK_CLASS, hashtext(region_id)) guards every run of a region.
@@ -156,7 +155,7 @@ async def apply_rules(
                 },
             )
     window = [shift_month(month, -k) for k in range(rules["window_months"])]
-    late = await repository.late_case_ids(
+    late = await late_case_ids(
         session, region_id, parse_month(month, tz), now, [row["unit_id"] for row in black]
     )
     created = 0

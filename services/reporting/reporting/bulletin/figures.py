@@ -19,8 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.accountability.service import classify, notices_of_period
 from reporting.report_settings.service import load_settings
-from reporting.reports import service
+from reporting.reports.coverage import coverage_report
+from reporting.reports.overdue import overdue_report
+from reporting.reports.overview import overview_report
 from reporting.reports.period import Period
+from reporting.reports.units import units_report
 from shared.models import Region, Unit
 
 ISSUER = "创建国家卫生城市工作领导小组办公室"
@@ -69,11 +72,11 @@ async def gather(
     tz: ZoneInfo = period.tz
     region = await session.get(Region, region_id)
     settings = await load_settings(session, region_id)
-    league = await service.units_report(session, region_id, period, now, settings)
+    league = await units_report(session, region_id, period, now, settings)
     black, red = classify(league, settings)
-    overview = await service.overview_report(session, region_id, period, now, unit_id=None)
-    coverage = await service.coverage_report(session, region_id, period, now, unit_id=None)
-    overdue = await service.overdue_report(
+    overview = await overview_report(session, region_id, period, now, unit_id=None)
+    coverage = await coverage_report(session, region_id, period, now, unit_id=None)
+    overdue = await overdue_report(
         session, region_id, period, now, unit_id=None, due_in_period=False
     )
     units = {

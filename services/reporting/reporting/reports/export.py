@@ -95,3 +95,10 @@ def render(
     if fmt == "csv":
         return Response(table_csv(table), media_type="text/csv; charset=utf-8", headers=headers)
     return Response(table_xlsx(table), media_type=XLSX_TYPE, headers=headers)
+
+
+def flat(row: dict[str, Any]) -> dict[str, Any]:
+    """A JSON row as an export row: each rate object becomes its value."""
+    return {
+        k: (v["value"] if isinstance(v, dict) and "numerator" in v else v) for k, v in row.items()
+    }

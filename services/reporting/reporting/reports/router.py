@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 
 from reporting.report_settings.service import load_settings
-from reporting.reports import service
+from reporting.reports import chiefs, coverage, inspectors, overdue, overview, units
 from reporting.reports.access import (
     ChiefsReader,
     CoverageReader,
@@ -18,7 +18,8 @@ from reporting.reports.access import (
     Reader,
     UnitsReader,
 )
-from reporting.reports.export import EXPORT_RESPONSES, Column, Format, render, report_title
+from reporting.reports.days import ROLLUP_RULES
+from reporting.reports.export import EXPORT_RESPONSES, Column, Format, flat, render, report_title
 from reporting.reports.period import PERIOD_RULES, Period, resolve_period
 from reporting.reports.schemas import UnitsReportRead
 from reporting.reports.sql import DEFINITIONS
@@ -135,14 +136,14 @@ async def units_report(
     """Per-unit counters, rates, composite score, grade and rank for the period."""
     now, period = query.now, query.period(reader)
     settings = await load_settings(session, reader.region_id)
-    items = await service.units_report(session, reader.region_id, period, now, settings)
+    items = await units.units_report(session, reader.region_id, period, now, settings)
     if reader.own_unit is not None:
         items = [r for r in items if r["unit_id"] == reader.own_unit]
     for row in items:
         row.pop("late_case_ids", None)
     if query.fmt != "json":
-        rows = [service.flat(r) for r in items]
-        return query.export("units", period, service.UNIT_COLUMNS, rows, reader)
+        rows = [flat(r) for r in items]
+        return query.export("units", period, units.UNIT_COLUMNS, rows, reader)
     return {
         **query.head(period),
         "weights": settings.score_weights,
@@ -174,11 +175,11 @@ async def coverage_report(
 ) -> Any:
     """Inspection coverage per sample point, blind spots and per-grid on-time share."""
     now, period = query.now, query.period(reader)
-    report = await service.coverage_report(
+    report = await coverage.coverage_report(
         session, reader.region_id, period, now, unit_id=reader.own_unit
     )
     if query.fmt != "json":
-        return query.export("coverage", period, service.COVERAGE_COLUMNS, report["items"], reader)
+        return query.export("coverage", period, coverage.COVERAGE_COLUMNS, report["items"], reader)
     return {**query.head(period), **report}
 
 
@@ -196,7 +197,7 @@ async def coverage_report(
         "Monday–Sunday weeks whose Monday falls in the period, counted in full; `weekly` lists "
         "them with `complete` (the week has ended). `quota_met` is true when every complete "
         "week met the quota, `null` when no week is complete yet. admin and leader see "
-        "everyone; an inspector sees only their own row; unit accounts 403." + COMMON
+        "everyone; an inspector sees only their own row; unit accounts 403." + ROLLUP_RULES + COMMON
     ),
 )
 async def inspectors_report(
@@ -208,11 +209,11 @@ async def inspectors_report(
     now, period = query.now, query.period(reader)
     settings = await load_settings(session, reader.region_id)
     person = reader.person_id if reader.role == "inspector" else None
-    items = await service.inspectors_report(
+    items = await inspectors.inspectors_report(
         session, reader.region_id, period, now, settings, person_id=person
     )
     if query.fmt != "json":
-        return query.export("inspectors", period, service.INSPECTOR_COLUMNS, items, reader)
+        return query.export("inspectors", period, inspectors.INSPECTOR_COLUMNS, items, reader)
     quota = {k: settings.inspector_quota[k] for k in ("facility", "hygiene")}
     return {**query.head(period), "quota": quota, "items": items}
 
@@ -239,10 +240,10 @@ async def chiefs_report(
     """Per area, grid and road chief: cases in their patch, open, overdue and closure rate."""
     now, period = query.now, query.period(reader)
     person = reader.person_id if reader.role == "inspector" else None
-    items = await service.chiefs_report(session, reader.region_id, period, now, person_id=person)
+    items = await chiefs.chiefs_report(session, reader.region_id, period, now, person_id=person)
     if query.fmt != "json":
-        rows = [service.flat(r) for r in items]
-        return query.export("chiefs", period, service.CHIEF_COLUMNS, rows, reader)
+        rows = [flat(r) for r in items]
+        return query.export("chiefs", period, chiefs.CHIEF_COLUMNS, rows, reader)
     return {**query.head(period), "items": items}
 
 
@@ -260,7 +261,7 @@ async def chiefs_report(
         "check, the share with health codes checked, temperatures taken and masks worn. "
         "Unit accounts see only their unit's cases and inspections. Exports flatten the "
         "sections into one table (`section`, `key`, `name`, counts, value/numerator/"
-        "denominator)." + COMMON
+        "denominator)." + ROLLUP_RULES + COMMON
     ),
 )
 async def overview_report(
@@ -270,12 +271,12 @@ async def overview_report(
 ) -> Any:
     """Totals, groups by category/point type/source/severity, weekly trend, epidemic checks."""
     now, period = query.now, query.period(reader)
-    report = await service.overview_report(
+    report = await overview.overview_report(
         session, reader.region_id, period, now, unit_id=reader.own_unit
     )
     if query.fmt != "json":
-        rows = service.overview_rows(report)
-        return query.export("overview", period, service.OVERVIEW_COLUMNS, rows, reader)
+        rows = overview.overview_rows(report)
+        return query.export("overview", period, overview.OVERVIEW_COLUMNS, rows, reader)
     return {**query.head(period), **report}
 
 
@@ -297,7 +298,7 @@ async def overdue_report(
     """Open overdue cases with their unit and hours overdue."""
     now, period = query.now, query.period(reader)
     explicit = query.explicit
-    items = await service.overdue_report(
+    items = await overdue.overdue_report(
         session,
         reader.region_id,
         period,
@@ -306,7 +307,7 @@ async def overdue_report(
         due_in_period=explicit,
     )
     if query.fmt != "json":
-        return query.export("overdue", period, service.OVERDUE_COLUMNS, items, reader)
+        return query.export("overdue", period, overdue.OVERDUE_COLUMNS, items, reader)
     head = query.head(period)
     head["period"]["applied"] = explicit
     return {**head, "items": items}

@@ -1,4 +1,5 @@
-"""SQL fragments that define which cases count, shared by the units, chiefs and accountability figures.
+"""What every report shares: the bind parameters, the statement runner, and the SQL
+fragments that define which cases count (units, chiefs and accountability figures).
 
 Parameters: ``:s`` and ``:e`` are the period's bounds (half-open), ``:asof`` is
 ``min(:e, now)`` — the moment state-like figures (open, overdue) are taken at,
@@ -7,6 +8,53 @@ A case's unit is ``cases.unit_id`` (the unit it is, or was last, dispatched to).
 """
 
 from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reporting.reports.period import Period
+
+
+def period_params(
+    region_id: uuid.UUID, period: Period, now: datetime, **extra: Any
+) -> dict[str, Any]:
+    """The bind parameters every report statement takes (see the module's docstring)."""
+    return {
+        "rid": region_id,
+        "s": period.start,
+        "e": period.end,
+        "asof": period.as_of(now),
+        "now": now,
+        "tz": period.tz.key,
+        **extra,
+    }
+
+
+# Every report statement runs with these, local to the transaction: JIT compilation
+# costs more than it saves on these one-off aggregations; the hash tables of a period's
+# events and cases fit in memory instead of spilling to disk; and each execution is
+# planned for its own period (a cached generic plan cannot tell a month from years).
+STATEMENT_SETTINGS = text(
+    "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true),"
+    " set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
+
+
+async def fetch(session: AsyncSession, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    await session.execute(STATEMENT_SETTINGS)
+    result = await session.execute(text(sql), params)
+    return [dict(row) for row in result.mappings()]
+
+
+def rate(numerator: int, denominator: int) -> dict[str, Any]:
+    """A rate as the reports give it: ``{value, numerator, denominator}`` (see DEFINITIONS)."""
+    value = round(numerator / denominator, 4) if denominator else None
+    return {"value": value, "numerator": numerator, "denominator": denominator}
+
 
 # A unit holds the case: dispatched and not returned, cancelled or parked.
 HELD = "c.status IN ('assigned', 'rectified', 'closed')"
@@ -36,6 +84,14 @@ OVERDUE = (
     f"({OPEN} AND c.due_at < :asof AND (c.status = 'assigned'"
     " OR c.last_rectified_at IS NULL OR c.last_rectified_at > c.due_at"
     " OR c.last_rectified_at >= :asof))"
+)
+
+# The lower bound of the cases a period's state figures can count: its start, or as-of
+# if sooner (the units and chiefs reports).
+PERIOD_FLOOR = "least(CAST(:s AS timestamptz), CAST(:asof AS timestamptz))"
+STATE_COLUMNS = (
+    "c.unit_id, c.status, c.due_at, c.closed_at, c.dispatched_at, c.reported_at,"
+    " c.last_rectified_at, c.closed_on_time"
 )
 
 DEFINITIONS = """\
