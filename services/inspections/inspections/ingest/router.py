@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from inspections.ingest import repository, service
+from inspections.ingest.batch import submit_batch as submit_inspection_batch
 from inspections.ingest.dependencies import DatabaseTurn
 from inspections.ingest.schemas import (
     BatchResult,
@@ -67,7 +68,7 @@ async def submit_batch(
     session: SessionDep,
 ) -> BatchResult:
     """Submit up to 100 inspections (an offline phone catching up); each is stored or refused on its own and the answer lists, in the order given, `{id, status: 201|200|202|409|422|403, error?}` with a problem-details `error` for refused ones. The batch itself answers 200 (503 and nothing saved when the database fails)."""
-    results = await service.submit_batch(
+    results = await submit_inspection_batch(
         session, request.app, principal=principal, items=batch.inspections
     )
     return BatchResult.model_validate({"results": results})
