@@ -150,9 +150,9 @@ def _orm_first_app():
     from sqlalchemy import func, select
 
     from inspections.ingest import writer
+    from inspections.ingest.plan import plan_inspection, prepare
     from inspections.ingest.registry import fetch_context
     from inspections.ingest.schemas import InspectionCreate
-    from inspections.ingest.plan import plan_inspection, prepare
     from inspections.ingest.validation import context_errors, static_errors
     from shared import clock
     from shared.auth import _current_token_version, decode_token
