@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inspections.ingest import writer
-from inspections.ingest.plan import photos_suspect, plan_inspection, prepare_stored, utcnow
+from inspections.ingest.plan import plan_flagged, prepare_stored, utcnow
 from inspections.ingest.registry import fetch_context
 from inspections.ingest.schemas import InspectionCreate
 from inspections.ingest.validation import context_errors, stored_error_list
@@ -113,11 +113,8 @@ async def _finish_pending(session: AsyncSession, app: FastAPI, inspection: Inspe
         await _reject(session, inspection, errors)
         return True
     assert ctx is not None
-    suspect = await photos_suspect(
-        session, region_id=region_id, inspection_id=inspection.id, body=body
-    )
-    plan = plan_inspection(
-        prepared, ctx, region_id=region_id, inspector_id=inspection.inspector_id, suspect=suspect
+    plan = await plan_flagged(
+        session, prepared, ctx, region_id=region_id, inspector_id=inspection.inspector_id
     )
     conn = await writer.driver(session)
     with writer.translated():

@@ -95,6 +95,22 @@ class InspectionPlan:
         return {**self.fields, "created_at": created_at, "results": results, "case_ids": case_ids}
 
 
+async def plan_flagged(
+    session: AsyncSession,
+    prepared: Prepared,
+    ctx: dict[str, Any],
+    *,
+    region_id: uuid.UUID,
+    inspector_id: uuid.UUID | None,
+) -> InspectionPlan:
+    """:func:`plan_inspection` with its photo flag, which needs the photos stored."""
+    body = prepared.body
+    suspect = await photos_suspect(session, region_id=region_id, inspection_id=body.id, body=body)
+    return plan_inspection(
+        prepared, ctx, region_id=region_id, inspector_id=inspector_id, suspect=suspect
+    )
+
+
 def plan_inspection(
     prepared: Prepared,
     ctx: dict[str, Any],

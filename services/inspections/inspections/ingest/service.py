@@ -40,7 +40,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inspections.ingest import writer
-from inspections.ingest.plan import Prepared, photos_suspect, plan_inspection, prepare, utcnow
+from inspections.ingest.plan import Prepared, plan_flagged, prepare, utcnow
 from inspections.ingest.registry import fetch_context
 from inspections.ingest.schemas import InspectionCreate
 from inspections.ingest.validation import context_errors, static_errors, stored_error_list
@@ -117,9 +117,8 @@ async def submit(
         stored = [] if checked else await _stored_errors(session, region_id, body)
         return await _refuse(session, region_id, prepared, stored or errors)
     assert ctx is not None
-    suspect = await photos_suspect(session, region_id=region_id, inspection_id=body.id, body=body)
-    plan = plan_inspection(
-        prepared, ctx, region_id=region_id, inspector_id=principal.subject_id, suspect=suspect
+    plan = await plan_flagged(
+        session, prepared, ctx, region_id=region_id, inspector_id=principal.subject_id
     )
     conn = await writer.driver(session)
     with writer.translated():

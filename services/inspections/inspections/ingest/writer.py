@@ -249,51 +249,50 @@ def _children_ctes(number: int, guard: str = "") -> list[str]:
 # one statement (foreign keys between its parts are checked at its end).
 INSERT_CHILDREN = "WITH " + ",\n".join(_children_ctes(2)) + "\nSELECT 1"
 
-# A whole new inspection in one statement, unless one of its case ids is another
-# record's (then nothing is inserted and the ids come back) or its id is already
-# stored (nothing inserted, nothing taken): check, inspection and children at once.
-_n = len(INSPECTION_COLUMNS)
-_GUARDED_CHILDREN = ",\n".join(_children_ctes(_n + 2, "EXISTS (SELECT FROM inserted)"))
-INSERT_NEW_INSPECTION = f"""
+
+def _one_inspection(write: str, case_ids: int) -> str:
+    """One inspection and its children in one statement: ``write`` (an ``INSERT`` or an
+    ``UPDATE`` of ``inspections … RETURNING created_at``) runs unless a case id of
+    ``$case_ids`` is another record's (then nothing is written and the ids come back);
+    the children, from ``$case_ids + 1`` on, only if it wrote the row."""
+    children = ",\n".join(_children_ctes(case_ids + 1, "EXISTS (SELECT FROM written)"))
+    return f"""
 WITH taken AS (
     SELECT id FROM cases
-    WHERE region_id = $1::uuid AND id = ANY(${_n + 1}::uuid[])
+    WHERE region_id = $1::uuid AND id = ANY(${case_ids}::uuid[])
       AND (inspection_id IS NULL OR inspection_id <> $2::uuid)
-), inserted AS (
-    INSERT INTO inspections ({", ".join(INSPECTION_COLUMNS)})
+), written AS (
+{write}
+),
+{children}
+SELECT (SELECT created_at FROM written), ARRAY(SELECT id FROM taken)
+"""
+
+
+# A new inspection: nothing inserted when its id is already stored (nothing taken).
+_n = len(INSPECTION_COLUMNS)
+INSERT_NEW_INSPECTION = _one_inspection(
+    f"""    INSERT INTO inspections ({", ".join(INSPECTION_COLUMNS)})
     SELECT {", ".join(f"${i}::{_type(c)}" for i, c in enumerate(INSPECTION_COLUMNS, 1))}
     WHERE NOT EXISTS (SELECT FROM taken)
     ON CONFLICT (region_id, id) DO NOTHING
-    RETURNING created_at
-),
-{_GUARDED_CHILDREN}
-SELECT (SELECT created_at FROM inserted), ARRAY(SELECT id FROM taken)
-"""
+    RETURNING created_at""",
+    _n + 1,
+)
 
-
-# A pending inspection finished: the same statement as a new one, the stored row
-# updated in place of the insert (its body and hash stay as submitted). Parameters:
-# $1 region, $2 id, then FINISHED_COLUMNS, the case ids to check, the children.
+# A pending inspection finished: the stored row updated in place of the insert (its
+# body and hash stay as submitted). Parameters: $1 region, $2 id, FINISHED_COLUMNS.
 FINISHED_COLUMNS = tuple(
     c for c in INSPECTION_COLUMNS if c not in ("region_id", "id", "body", "body_hash")
 )
-_f = len(FINISHED_COLUMNS) + 2
 _FINISHED_SET = ", ".join(f"{c} = ${i}::{_type(c)}" for i, c in enumerate(FINISHED_COLUMNS, 3))
-_FINISHED_CHILDREN = ",\n".join(_children_ctes(_f + 2, "EXISTS (SELECT FROM inserted)"))
-FINISH_PENDING = f"""
-WITH taken AS (
-    SELECT id FROM cases
-    WHERE region_id = $1::uuid AND id = ANY(${_f + 1}::uuid[])
-      AND (inspection_id IS NULL OR inspection_id <> $2::uuid)
-), inserted AS (
-    UPDATE inspections SET {_FINISHED_SET}, validation_error = NULL
+FINISH_PENDING = _one_inspection(
+    f"""    UPDATE inspections SET {_FINISHED_SET}, validation_error = NULL
     WHERE region_id = $1::uuid AND id = $2::uuid AND validation = 'pending'
       AND NOT EXISTS (SELECT FROM taken)
-    RETURNING created_at
-),
-{_FINISHED_CHILDREN}
-SELECT (SELECT created_at FROM inserted), ARRAY(SELECT id FROM taken)
-"""
+    RETURNING created_at""",
+    len(FINISHED_COLUMNS) + 3,
+)
 
 
 def _photo_literal(ids: Sequence[uuid.UUID]) -> str:
