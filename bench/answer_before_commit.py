@@ -20,8 +20,8 @@ shared.db.SessionDep = Annotated[
 
 import inspections.ingest.dependencies as ingest_dependencies  # noqa: E402
 
-ingest_dependencies.DatabaseTurn = Annotated[
-    None, Depends(ingest_dependencies.database_turn, scope="request")
+ingest_dependencies.IngestSession = Annotated[
+    shared.db.AsyncSession, Depends(ingest_dependencies.ingest_session, scope="request")
 ]
 
 from inspections.main import app  # noqa: E402  (routers built with the patched scopes)

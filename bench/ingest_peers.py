@@ -149,10 +149,10 @@ def _orm_first_app():
     from fastapi.responses import JSONResponse
     from sqlalchemy import func, select
 
-    from inspections.ingest import fast
+    from inspections.ingest import writer
+    from inspections.ingest.plan import plan_inspection, prepare
     from inspections.ingest.registry import fetch_context
     from inspections.ingest.schemas import InspectionCreate
-    from inspections.ingest.service import plan_inspection, prepare
     from inspections.ingest.validation import context_errors, static_errors
     from shared import clock
     from shared.auth import _current_token_version, decode_token
@@ -189,7 +189,13 @@ def _orm_first_app():
         if errors := context_errors(body, ctx):
             raise HTTPException(422, errors)
         prepared = prepare(principal, body)
-        plan = plan_inspection(prepared, principal, ctx or {}, suspect=False)
+        plan = plan_inspection(
+            prepared,
+            ctx or {},
+            region_id=principal.region_id,
+            inspector_id=principal.subject_id,
+            suspect=False,
+        )
         region_id = principal.region_id
         async with app.state.sessionmaker() as session:
             if await session.get(Inspection, (region_id, body.id)) is not None:
@@ -203,12 +209,12 @@ def _orm_first_app():
                 )
                 if found != len(set(photo_ids)):
                     raise HTTPException(422, "a photo was never uploaded")
-            fields = dict(zip(fast.INSPECTION_COLUMNS, plan.row, strict=True))
+            fields = dict(zip(writer.INSPECTION_COLUMNS, plan.row, strict=True))
             fields["body"] = prepared.stored
             session.add(Inspection(**fields))
             await session.flush()
             for row in plan.results:
-                session.add(InspectionResult(**dict(zip(fast.RESULT_COLUMNS, row, strict=True))))
+                session.add(InspectionResult(**dict(zip(writer.RESULT_COLUMNS, row, strict=True))))
                 await session.flush()
             for case in plan.cases:
                 session.add(Case(**case.case))

@@ -35,7 +35,9 @@ before issue 7 (``answer_before_commit.py``); b/b₀ prices commit-before-answer
 A request counts as an error unless its answer is what the phone needs: 201 whose body
 carries the inspection's id and ``"validation":"valid"`` (single), or 200 with 50 × 201
 (batch); the first unexpected answer of a run is printed.
-Targets: b/a′ ≥ 0.5 with b's p99 < 100 ms at 16 clients; c/d ≥ 0.5.
+Targets (issue 13): b/a′ ≥ 1.0 at 16 and at 64 clients, b's p99 < 100 ms at 16 clients;
+c/d ≥ 0.5. (a′) and (b) run back to back in the order a′ b b a′ and each is counted
+over its two runs, so drift on a shared machine weighs on both alike.
 Sizes: BENCH_REQUESTS (single requests per run, default 1500), BENCH_BATCHES (100),
 BENCH_RAW_INSPECTIONS (4000), BENCH_POINTS (1000).
 """
@@ -83,7 +85,7 @@ MAX_SECONDS = 30.0
 CENTRE_LAT, CENTRE_LON = 28.44, 118.20
 JWT_SECRET = "bench-only-jwt-secret-0123456789abcdef-0123456789"
 SERVICE_TOKEN = "bench-only-service-token-0123456789"
-TARGET_SINGLE_RATIO = 0.5
+TARGET_SINGLE_RATIO = 1.0
 TARGET_P99_MS = 100.0
 TARGET_BATCH_RATIO = 0.5
 ITEM_CODES = [f"I-{k:02d}" for k in range(ITEMS)]
@@ -638,6 +640,27 @@ def run_post(name: str, server: ServerProcess, spec: PostSpec) -> LoadResult:
     return result
 
 
+def combined(first: LoadResult, second: LoadResult) -> LoadResult:
+    """Two runs of one scenario as one: every request, over both runs' time."""
+    statuses = dict(first.status_counts)
+    for status, count in second.status_counts.items():
+        statuses[status] = statuses.get(status, 0) + count
+    result = summarize(
+        f"{first.name} (2 runs)",
+        first.concurrency,
+        first.latencies + second.latencies,
+        statuses,
+        first.seconds + second.seconds,
+    )
+    result.errors = first.errors + second.errors
+    cpu = [r.server_cpu_ms_per_request for r in (first, second)]
+    if None not in cpu and result.requests:
+        result.server_cpu_ms_per_request = round(
+            (cpu[0] * first.requests + cpu[1] * second.requests) / result.requests, 3
+        )
+    return result
+
+
 def run_constant(server: ServerProcess, clients: int) -> LoadResult:
     from common import run_load
 
@@ -793,18 +816,25 @@ def main() -> int:
                             service,
                             single(service, warmup=0),
                         )
-                    level["a2"] = run_post(
+                    # (a′) and (b) back to back, twice, in the order a′ b b a′: the
+                    # machine's drift during the pair weighs on both alike. Each figure
+                    # is the two runs together (all requests over both runs' time).
+                    a2_first = run_post(
                         "(a′) the same work, no framework (raw ASGI + submit)",
                         same_work,
                         single(same_work),
                     )
-                    level["a3"] = run_post(
-                        "(a″) conventional: FastAPI + ORM, row by row", orm_first, single(orm_first)
-                    )
-                    level["b"] = run_post(
+                    b_first = run_post(
                         "(b) POST /v1/inspections (real service), cache warm",
                         service,
                         single(service),
+                    )
+                    b_second = run_post(b_first.name, service, single(service))
+                    a2_second = run_post(a2_first.name, same_work, single(same_work))
+                    level["a2"] = combined(a2_first, a2_second)
+                    level["b"] = combined(b_first, b_second)
+                    level["a3"] = run_post(
+                        "(a″) conventional: FastAPI + ORM, row by row", orm_first, single(orm_first)
                     )
                     if clients == CLIENT_LEVELS[0]:
                         level["b0"] = run_post(
@@ -854,7 +884,9 @@ def main() -> int:
             ratios[clients]["b_over_b0"] = round(level["b"].rps / level["b0"].rps, 3)
     r16 = ratios[CLIENT_LEVELS[0]]
     met = {
-        "b_over_a_prime_at_least_0.5_at_16": r16["b_over_a_prime"] >= TARGET_SINGLE_RATIO,
+        "b_over_a_prime_at_least_1.0_at_16_and_64": all(
+            r["b_over_a_prime"] >= TARGET_SINGLE_RATIO for r in ratios.values()
+        ),
         "b_p99_below_100_ms_at_16": r16["b_p99_ms"] < TARGET_P99_MS,
         "c_over_d_at_least_0.5": all(r["c_over_d"] >= TARGET_BATCH_RATIO for r in ratios.values()),
     }

@@ -34,7 +34,7 @@ from pglast.enums import A_Expr_Kind, BoolExprType
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.expression import Executable
 
-from inspections.ingest import service as ingest
+from inspections.ingest import pending as ingest
 from inspections.notifications import dispatcher, outbox
 from shared.models import Base
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 
-from inspections.ingest.service import retry_pending
+from inspections.ingest.pending import retry_pending
 from shared.models import Case, Inspection
 from tests.factories import (
     auth,

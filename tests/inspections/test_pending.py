@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from inspections.ingest.service import retry_pending
+from inspections.ingest.pending import retry_pending
+from shared import clock
 from shared.models import Case, Inspection
 from tests.factories import auth, inspection_body, make_world, upload_photo
 from tests.inspections.registry_outage import registry_unreachable
@@ -171,3 +172,118 @@ async def test_a_retry_confined_to_one_region_leaves_the_others_pending(
     assert (await _inspection(db, bodies[theirs.region.id]["id"])).validation == "pending"
     await retry_pending(inspections_app, limit=50, region_id=theirs.region.id)
     assert (await _inspection(db, bodies[theirs.region.id]["id"])).validation == "valid"
+
+
+# --- one writer: a finished pending inspection is the inspection it would have been -----
+
+
+def _visit(world, photos: list[uuid.UUID]) -> dict:
+    """A visit with a graded, a deducted (photo) and a failed item, and two cases (one
+    with a photo and its own location): every kind of row an inspection writes."""
+    body = inspection_body(world)
+    body["results"][0]["grade"] = 7
+    body["results"][1] = {
+        "item_code": body["results"][1]["item_code"],
+        "outcome": "fail",
+        "deduction": 2.5,
+        "note": "地面有积水",
+        "photo_ids": [str(photos[0])],
+    }
+    body["results"][2] = {"item_code": body["results"][2]["item_code"], "outcome": "fail"}
+    body["cases"] = [
+        {
+            "id": str(uuid.uuid4()),
+            "item_code": body["results"][1]["item_code"],
+            "description": "通道堆放杂物",
+            "severity": "urgent",
+            "photo_ids": [str(photos[1])],
+        },
+        {
+            "id": str(uuid.uuid4()),
+            "item_code": body["results"][2]["item_code"],
+            "description": "垃圾桶满溢",
+            "severity": "normal",
+            "location": {"lat": world.point.lat + 0.0001, "lon": world.point.lon},
+        },
+    ]
+    return body
+
+
+# Every row an inspection writes, tenant tables filtered on the one region and joined on it.
+_ROWS = {
+    "inspections": "SELECT * FROM inspections WHERE region_id = :r AND id = :i",
+    "inspection_results": "SELECT * FROM inspection_results "
+    "WHERE region_id = :r AND inspection_id = :i ORDER BY item_code",
+    "cases": "SELECT * FROM cases WHERE region_id = :r AND inspection_id = :i ORDER BY item_code",
+    "case_events": "SELECT e.* FROM case_events e "
+    "JOIN cases c ON c.region_id = e.region_id AND c.id = e.case_id "
+    "WHERE e.region_id = :r AND c.inspection_id = :i ORDER BY c.item_code, e.at, e.action",
+    "photo_links": "SELECT l.* FROM photo_links l WHERE l.region_id = :r AND (l.owner_id = :i "
+    "OR l.owner_id IN (SELECT c.id FROM cases c WHERE c.region_id = :r AND c.inspection_id = :i))",
+}
+# Columns that differ by nature between two stored visits: when the row was inserted
+# (the pending one earlier), the submitted body (other ids) and its hash.
+_ASIDE = {"created_at", "updated_at", "body", "body_hash"}
+
+
+async def _rows_of(db, region_id: uuid.UUID, inspection_id: str, names: dict) -> dict:
+    """Every row the inspection wrote, its ids replaced by their role in the visit."""
+
+    def plain(value):
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return names.get(value, value) if isinstance(value, uuid.UUID) else value
+
+    out = {}
+    for table, sql in _ROWS.items():
+        aside = _ASIDE | {"id"} if table == "case_events" else _ASIDE  # generated event ids
+        rows = await db.execute(text(sql), {"r": region_id, "i": uuid.UUID(inspection_id)})
+        out[table] = [
+            {k: plain(v) for k, v in row._mapping.items() if k not in aside} for row in rows
+        ]
+    out["photo_links"].sort(key=lambda link: (link["owner_id"], link["photo_id"]))
+    return out
+
+
+def _names(body: dict, photos: list[uuid.UUID]) -> dict:
+    names = {uuid.UUID(body["id"]): "the inspection"}
+    names.update({uuid.UUID(c["id"]): f"case {k}" for k, c in enumerate(body["cases"])})
+    names.update({p: f"photo {k}" for k, p in enumerate(photos)})
+    return names
+
+
+async def test_a_finished_pending_inspection_has_the_rows_of_one_stored_at_once(
+    inspections, inspections_app, db
+):
+    world = await make_world(db)
+    later_photos = [await upload_photo(inspections, world.inspector) for _ in range(2)]
+    at_once_photos = [await upload_photo(inspections, world.inspector) for _ in range(2)]
+    # One instant for both (visit times, validated_at, the dispatch and due dates).
+    with clock.travel_to(clock.now()):
+        later, at_once = _visit(world, later_photos), _visit(world, at_once_photos)
+        async with registry_unreachable(inspections_app):
+            response = await inspections.post(
+                "/v1/inspections", json=later, headers=auth(world.inspector)
+            )
+            assert response.status_code == 202, response.text
+        response = await inspections.post(
+            "/v1/inspections", json=at_once, headers=auth(world.inspector)
+        )
+        assert response.status_code == 201, response.text
+        assert await retry_pending(inspections_app, limit=5, region_id=world.region.id) == 1
+
+    finished = await _rows_of(db, world.region.id, later["id"], _names(later, later_photos))
+    stored = await _rows_of(db, world.region.id, at_once["id"], _names(at_once, at_once_photos))
+    counts = {table: len(rows) for table, rows in stored.items()}
+    # Cases opened with their report and dispatch events; photos linked to both owners.
+    assert counts == {
+        "inspections": 1,
+        "inspection_results": len(later["results"]),
+        "cases": 2,
+        "case_events": 4,
+        "photo_links": 3,
+    }
+    assert stored["inspections"][0]["validation"] == "valid"
+    assert all(c["due_at"] is not None for c in stored["cases"])
+    for table in _ROWS:
+        assert finished[table] == stored[table], table

@@ -440,7 +440,7 @@ async def test_a_robot_that_answers_an_error_code_is_retried(
 async def test_a_pending_inspection_writes_its_events_when_it_is_finished_not_before(
     inspections, inspections_app, db, w: World
 ) -> None:
-    from inspections.ingest.service import retry_pending
+    from inspections.ingest.pending import retry_pending
     from tests.inspections.test_pending import registry_unreachable
 
     case_id = str(uuid.uuid4())

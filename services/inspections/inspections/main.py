@@ -10,8 +10,8 @@ from fastapi import FastAPI
 
 from inspections.demo.history import ensure_demo_history
 from inspections.examples import REQUEST_EXAMPLES
+from inspections.ingest.pending import retry_pending
 from inspections.ingest.registry import ContextCache
-from inspections.ingest.service import retry_pending
 from inspections.notifications.dispatcher import (
     DeliveryMetrics,
     start_dispatcher,

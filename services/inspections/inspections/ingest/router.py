@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from inspections.ingest import repository, service
-from inspections.ingest.dependencies import DatabaseTurn
+from inspections.ingest.batch import submit_batch as submit_inspection_batch
+from inspections.ingest.dependencies import IngestSession
 from inspections.ingest.schemas import (
     BatchResult,
     InspectionBatch,
@@ -43,8 +44,7 @@ async def submit_inspection(
     request: Request,
     response: Response,
     principal: Submitter,
-    _turn: DatabaseTurn,  # before the session: taken first, given back after its commit
-    session: SessionDep,
+    session: IngestSession,  # a fair turn at the database, then the session
 ) -> InspectionDetail | Response:
     """Submit one visit (201), idempotent by its client id: the same body again answers 200 with the stored record, another body 409; when the registry is unreachable it is kept `pending` (202) and validated, scored and its cases opened once the registry answers (a pending one found invalid becomes `rejected` with `validation_error`). `inspector_id` is the caller; admins and inspectors submit any source, leaders only `source: leader`. Every item of the checklist version must be answered (`na` when it does not apply); a result takes a `grade` 0–10 or a `deduction`, or neither (`pass` = full points, `fail` = 0). Times may not be more than 5 minutes ahead nor older than 30 days; all photos must be uploaded first. `off_site` is set past 300 m from the point (and when no location is sent), `suspect_photos` when a photo's bytes were used by another inspection or its EXIF time is over a day from the visit; neither rejects."""
     outcome = await service.submit(session, request.app, principal=principal, body=body)
@@ -63,11 +63,10 @@ async def submit_batch(
     batch: InspectionBatch,
     request: Request,
     principal: Submitter,
-    _turn: DatabaseTurn,
-    session: SessionDep,
+    session: IngestSession,
 ) -> BatchResult:
     """Submit up to 100 inspections (an offline phone catching up); each is stored or refused on its own and the answer lists, in the order given, `{id, status: 201|200|202|409|422|403, error?}` with a problem-details `error` for refused ones. The batch itself answers 200 (503 and nothing saved when the database fails)."""
-    results = await service.submit_batch(
+    results = await submit_inspection_batch(
         session, request.app, principal=principal, items=batch.inspections
     )
     return BatchResult.model_validate({"results": results})

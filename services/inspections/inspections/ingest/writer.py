@@ -1,15 +1,25 @@
-"""Raw asyncpg writes for the ingest hot path (issue 3), inside the session's transaction.
+"""The one writer of a validated inspection's rows, in raw asyncpg inside the session's
+transaction.
 
-A new, valid inspection is a fixed set of rows (the inspection, its item
-results, its cases and their events, photo links). Writing them through the
-ORM cost most of a request in unit-of-work bookkeeping, so the hot path
-writes them here with prepared statements on the session's own asyncpg
-connection: one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` for the
-inspection(s) — nothing returned means the id is already stored and the caller
-answers like a replay — then pipelined ``executemany`` for the rest. The
-session still owns the transaction (the request's ``SessionDep`` commits or
-rolls back); driver errors are re-raised as the SQLAlchemy errors the app
-already maps (IntegrityError → 409, connection errors → 503).
+A validated inspection is a fixed set of rows: the inspection, its item results,
+its cases and their events, photo links (laid out in Python by
+:func:`inspections.ingest.plan.plan_inspection`). Writing them through the ORM cost
+most of a request in unit-of-work bookkeeping, so they are written here with
+prepared statements on the session's own asyncpg connection (:func:`driver`):
+
+- a new inspection — :func:`insert_new`: one statement inserts it and its
+  children unless a case id is another record's (``INSERT … ON CONFLICT DO
+  NOTHING``: nothing inserted means the id is stored, the caller answers a replay);
+- a batch of new ones — :func:`insert_inspections` then :func:`insert_children`;
+- a pending one, once the registry answers — :func:`finish_pending`: the same
+  statement with an ``UPDATE`` of the stored row in place of the ``INSERT``.
+
+Every child row comes from the same ``INSERT … SELECT FROM unnest()`` parts
+(:func:`_children_ctes`), so a pending inspection, once finished, has exactly the
+rows it would have had if the registry had answered at once. The session owns the
+transaction (the request's ``SessionDep`` commits or rolls back); driver errors are
+re-raised as the SQLAlchemy errors the app already maps (IntegrityError → 409,
+connection errors → 503).
 """
 
 from __future__ import annotations
@@ -59,26 +69,20 @@ _bytewise: bool | None = None
 
 
 async def driver(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under ``session``, its transaction begun (the SQLAlchemy
-    adapter begins lazily, on its first statement; raw statements must not run in
-    autocommit)."""
+    """The asyncpg connection under ``session``, inside the session's transaction.
+
+    ``session.connection()`` begins the SQLAlchemy transaction, but SQLAlchemy's asyncpg
+    adapter sends its ``BEGIN`` lazily, with the first statement executed through it.
+    Raw statements before that would run in autocommit, out of reach of the session's
+    commit and rollback, so an empty statement goes through SQLAlchemy's public
+    ``exec_driver_sql`` first: the adapter begins, and a failing ``BEGIN`` (a dead
+    connection) is wrapped, and the connection invalidated, the way SQLAlchemy does it.
+    """
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     conn: asyncpg.Connection = raw.driver_connection
     if not conn.is_in_transaction():
-        adapter: Any = raw.dbapi_connection
-        start = getattr(adapter, "_start_transaction", None)
-        if start is not None and getattr(adapter, "_transaction", False) is None:
-            try:
-                await start()  # what the adapter's first statement would do, minus it
-            except Exception as exc:
-                # The adapter raises its own DBAPI errors here, which SQLAlchemy has not
-                # wrapped: a BEGIN that fails means the connection or the database is
-                # gone. Drop the connection and answer as the outage it is (503).
-                await connection.invalidate(exc)
-                raise OperationalError("BEGIN", None, exc) from exc
-        else:
-            await connection.exec_driver_sql("SELECT 1")  # begins it the public way
+        await connection.exec_driver_sql(";")
     return conn
 
 
@@ -245,26 +249,50 @@ def _children_ctes(number: int, guard: str = "") -> list[str]:
 # one statement (foreign keys between its parts are checked at its end).
 INSERT_CHILDREN = "WITH " + ",\n".join(_children_ctes(2)) + "\nSELECT 1"
 
-# A whole new inspection in one statement, unless one of its case ids is another
-# record's (then nothing is inserted and the ids come back) or its id is already
-# stored (nothing inserted, nothing taken): check, inspection and children at once.
-_n = len(INSPECTION_COLUMNS)
-_GUARDED_CHILDREN = ",\n".join(_children_ctes(_n + 2, "EXISTS (SELECT FROM inserted)"))
-INSERT_NEW_INSPECTION = f"""
+
+def _one_inspection(write: str, case_ids: int) -> str:
+    """One inspection and its children in one statement: ``write`` (an ``INSERT`` or an
+    ``UPDATE`` of ``inspections … RETURNING created_at``) runs unless a case id of
+    ``$case_ids`` is another record's (then nothing is written and the ids come back);
+    the children, from ``$case_ids + 1`` on, only if it wrote the row."""
+    children = ",\n".join(_children_ctes(case_ids + 1, "EXISTS (SELECT FROM written)"))
+    return f"""
 WITH taken AS (
     SELECT id FROM cases
-    WHERE region_id = $1::uuid AND id = ANY(${_n + 1}::uuid[])
+    WHERE region_id = $1::uuid AND id = ANY(${case_ids}::uuid[])
       AND (inspection_id IS NULL OR inspection_id <> $2::uuid)
-), inserted AS (
-    INSERT INTO inspections ({", ".join(INSPECTION_COLUMNS)})
+), written AS (
+{write}
+),
+{children}
+SELECT (SELECT created_at FROM written), ARRAY(SELECT id FROM taken)
+"""
+
+
+# A new inspection: nothing inserted when its id is already stored (nothing taken).
+_n = len(INSPECTION_COLUMNS)
+INSERT_NEW_INSPECTION = _one_inspection(
+    f"""    INSERT INTO inspections ({", ".join(INSPECTION_COLUMNS)})
     SELECT {", ".join(f"${i}::{_type(c)}" for i, c in enumerate(INSPECTION_COLUMNS, 1))}
     WHERE NOT EXISTS (SELECT FROM taken)
     ON CONFLICT (region_id, id) DO NOTHING
-    RETURNING created_at
-),
-{_GUARDED_CHILDREN}
-SELECT (SELECT created_at FROM inserted), ARRAY(SELECT id FROM taken)
-"""
+    RETURNING created_at""",
+    _n + 1,
+)
+
+# A pending inspection finished: the stored row updated in place of the insert (its
+# body and hash stay as submitted). Parameters: $1 region, $2 id, FINISHED_COLUMNS.
+FINISHED_COLUMNS = tuple(
+    c for c in INSPECTION_COLUMNS if c not in ("region_id", "id", "body", "body_hash")
+)
+_FINISHED_SET = ", ".join(f"{c} = ${i}::{_type(c)}" for i, c in enumerate(FINISHED_COLUMNS, 3))
+FINISH_PENDING = _one_inspection(
+    f"""    UPDATE inspections SET {_FINISHED_SET}, validation_error = NULL
+    WHERE region_id = $1::uuid AND id = $2::uuid AND validation = 'pending'
+      AND NOT EXISTS (SELECT FROM taken)
+    RETURNING created_at""",
+    len(FINISHED_COLUMNS) + 3,
+)
 
 
 def _photo_literal(ids: Sequence[uuid.UUID]) -> str:
@@ -326,3 +354,20 @@ async def insert_children(
 ) -> None:
     """Write the children rows of inserted inspections (see :func:`children_args`)."""
     await conn.execute(INSERT_CHILDREN, region_id, *children_args(results, cases, events, links))
+
+
+async def finish_pending(
+    conn: asyncpg.Connection,
+    row: tuple[Any, ...],
+    case_ids: list[uuid.UUID],
+    children: list[list[Any]],
+) -> tuple[bool, set[uuid.UUID]]:
+    """Turn the stored pending inspection ``row`` (laid out as :data:`INSPECTION_COLUMNS`)
+    valid and write its children, unless a case id is taken: ``(finished, taken ids)``;
+    ``(False, set())`` = it is no longer pending."""
+    fields = dict(zip(INSPECTION_COLUMNS, row, strict=True))
+    values = [fields[c] for c in FINISHED_COLUMNS]
+    created_at, taken = await conn.fetchrow(
+        FINISH_PENDING, fields["region_id"], fields["id"], *values, case_ids, *children
+    )
+    return created_at is not None, set(taken)
