@@ -94,28 +94,28 @@ def _nginx() -> str:
 
 @pytest.fixture(scope="module")
 def services(stack: Stack) -> Iterator[Stack]:
-    """The four processes behind the gateway: the session's registry and reporting, and
-    an inspections and a console of this module's own (the forwarding test counts
-    Open311 reads per client address, which must not touch the shared inspections)."""
-    ports = {
-        "registry": stack.ports["registry"],
-        "inspections": _free_port(),
-        "reporting": stack.ports["reporting"],
-        "console": _free_port(),
+    """The four processes behind the gateway: the session's registry, and inspections,
+    reporting and the console of this module's own, set as docker-compose.yml sets them
+    (the forwarding test also counts Open311 reads per client address, which must not
+    touch the shared inspections)."""
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    ports = {"registry": stack.ports["registry"]} | {
+        name: _free_port() for name in ("inspections", "reporting", "console")
     }
     env = {
         **stack.env,
         **{f"CW_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
-        # As in docker-compose.yml: the services trust the gateway's X-Forwarded-For.
-        "FORWARDED_ALLOW_IPS": "*",
+        # The services trust the gateway's X-Forwarded-For; Swagger signs in through it.
+        "FORWARDED_ALLOW_IPS": compose["x-service"]["environment"]["FORWARDED_ALLOW_IPS"],
+        "CW_DOCS_SIGN_IN_URL": compose["x-service"]["environment"]["CW_DOCS_SIGN_IN_URL"],
         "INSPECTIONS_OPEN311_ANONYMOUS_RATE_LIMIT": f"{ANONYMOUS_OPEN311_READS}/minute",
         # Plain HTTP here; compose allows 0 on a trusted intranet (Secure needs HTTPS).
         "CONSOLE_COOKIE_SECURE": "0",
     }
     own = Stack(env=env, ports=ports)
     try:
-        own.start("inspections")
-        own.start("console")
+        for name in ("inspections", "reporting", "console"):
+            own.start(name)
         yield own
     finally:
         own.stop_all()
@@ -336,6 +336,15 @@ def test_each_services_docs_and_openapi_are_published_under_its_name(gateway: Ga
         published = client.get(f"/{name}/openapi.json").json()
         assert published == own_spec and "servers" not in published
         assert published["info"]["title"] == f"Chuangwei {name}"
+        # Swagger's Authorize button signs in at the document's token URL, seen from the page.
+        (scheme,) = published["components"]["securitySchemes"].values()
+        token_url = urljoin(f"{gateway.url}/{name}/docs", scheme["flows"]["password"]["tokenUrl"])
+        assert token_url.startswith(f"{gateway.url}/"), f"{token_url} is not the gateway"
+        signed_in = client.post(
+            token_url,
+            data={"username": gateway.world.username("admin"), "password": PASSWORD},
+        )
+        assert signed_in.status_code == 200 and signed_in.json()["access_token"], token_url
         # Only the docs live under the name: the API stays at /v1, and the rest is the console's.
         elsewhere = client.get(f"/{name}/v1/units")
         console = httpx.get(f"{gateway.direct('console')}/{name}/v1/units")

@@ -109,6 +109,11 @@ def test_gateway_sends_the_console_its_pages_and_no_api_path():
     assert _route("/v1/no-such-thing") == "blocked"  # an unknown API path is not a console page
     assert _route("/open311/v2/requests.json") == "inspections"
     assert _route("/v1/internal/sample-points/x/context") == "blocked"
+    # Each service's docs under its name; the rest of such a path is still the console's.
+    for name in APP_SERVICES:
+        assert _route(f"/{name}/docs") == _route(f"/{name}/openapi.json") == name
+        assert _route(f"/{name}/static-offline-docs/swagger-ui.css") == name
+        assert _route(f"/{name}/v1/units") == "console"
 
 
 def test_gateway_does_not_publish_internal_endpoints():
