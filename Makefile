@@ -21,7 +21,7 @@ run: install ## Start PostgreSQL (embedded unless DATABASE_URL), migrate, serve 
 # e2e service processes included) and fails below the floor: 84.65 % on 2026-12-06, rounded down.
 COVERAGE_FLOOR := 84
 test: install ## Run the whole test suite on a throw-away database and a real browser (durations, coverage floor)
-	@bash scripts/system-packages.sh chromium  # Playwright drives Debian's chromium
+	@bash scripts/system-packages.sh chromium nginx  # Playwright drives Debian's chromium; the gateway test runs nginx
 	$(UV) run --frozen pytest --durations=15 --durations-min=1 \
 		--cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 

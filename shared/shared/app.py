@@ -22,6 +22,7 @@ from shared.guard import RequestGuardMiddleware
 from shared.health import router as health_router
 from shared.observability import configure_logging, install_observability
 from shared.openapi import HEALTH_TAG, install_openapi
+from shared.published_docs import DocsUnderServiceName
 from shared.settings import CommonSettings
 
 Hook = Callable[[FastAPI], Awaitable[None]]
@@ -84,12 +85,16 @@ def create_app(
 
     # /docs and /redoc serve Swagger UI and ReDoc from the files fastapi-offline ships
     # (under /static-offline-docs), not from a CDN: offices run on intranets (SPEC §11).
+    # Behind the gateway they are also answered under /<service>/ (shared.published_docs);
+    # the document names no server, so Swagger's "Try it out" calls /v1/… on the page's
+    # own origin — the gateway, which routes it — and never /<service>/v1/….
     app = FastAPIOffline(
         title=title,
         description=description,
         version="0.1.0",
         lifespan=lifespan,
         openapi_tags=[*(openapi_tags or []), HEALTH_TAG],
+        root_path_in_servers=False,
         # Metrics are Prometheus (/metrics); FastAPI's built-in OpenTelemetry would
         # look up providers on every request for nothing. Turn it on here with an
         # exporter when tracing is wanted.
@@ -114,6 +119,7 @@ def create_app(
 
     app.add_middleware(RequestGuardMiddleware)  # inside the request-id middleware
     install_observability(app, service)
+    app.add_middleware(DocsUnderServiceName, service=service)
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)

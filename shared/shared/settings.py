@@ -70,6 +70,10 @@ class CommonSettings(BaseSettings):
     registry_url: str = "http://127.0.0.1:8001"
     inspections_url: str = "http://127.0.0.1:8002"
     reporting_url: str = "http://127.0.0.1:8003"
+    # Where Swagger's Authorize button signs in, for the services that do not sign people
+    # in themselves. Unset: the registry at registry_url (right for `make run`). Behind
+    # the gateway the browser cannot reach that address; there it is /v1/auth/token.
+    docs_sign_in_url: str | None = None
     http_timeout_seconds: float = 3.0
     http_retries: int = 2
 
