@@ -53,6 +53,7 @@ from common import (  # noqa: E402
 )
 from inspections_ingest import JWT_SECRET, SERVICE_TOKEN, make_body, seed  # noqa: E402
 from standardwebhooks.webhooks import Webhook as StandardWebhook  # noqa: E402
+from starlette.requests import Request  # noqa: E402
 
 from inspections.notifications.sender import build_request, http_client  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
@@ -76,14 +77,10 @@ class Receiver:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        request = Request(scope, receive)
+        body = await request.body()
         arrived = time.time()
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        headers = dict(request.headers)
         try:
             payload = StandardWebhook(self.secret).verify(body, headers)
         except Exception:

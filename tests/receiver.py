@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
+from starlette.requests import Request
 
 
 @dataclass
@@ -46,15 +47,11 @@ class Receiver:
     async def __call__(self, scope, receive, send) -> None:  # the ASGI app
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        request = Request(scope, receive)
+        body = await request.body()
         self.received.append(
             Received(
-                headers={k.decode(): v.decode() for k, v in scope["headers"]},
+                headers=dict(request.headers),
                 body=body,
                 path=scope["path"]
                 + ("?" + scope["query_string"].decode() if scope["query_string"] else ""),
