@@ -33,7 +33,7 @@ from common import SAMPLE_POINT_COLUMNS  # noqa: E402
 # A generator, not a benchmark: bench/run_all.py skips it (the report bench calls it).
 RUN_ALL = False
 
-DB_NAME = os.environ.get("CW_BENCH_HISTORY_DB", "cw_bench_history_v2")
+DB_NAME = os.environ.get("CW_BENCH_HISTORY_DB", "cw_bench_history_v3")
 REGION_CODE = "bench-history"
 ADMIN = ("bench-admin", "bench-password")
 LEADER = ("bench-leader", "bench-password")
@@ -366,6 +366,7 @@ async def generate(
             "validation",
             "body",
             "body_hash",
+            "created_at",
         ]
         case_cols = [
             "region_id",
@@ -457,6 +458,9 @@ async def generate(
                         "valid",
                         "{}",
                         "",
+                        # Stored when submitted, as the ingest does (the daily rollup
+                        # counts rows created after its run live, as late arrivals).
+                        finished,
                     )
                 )
                 # Spread the cases evenly: inspection i carries the cases numbered

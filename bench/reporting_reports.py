@@ -20,7 +20,8 @@
 4. prints a markdown table and writes ``bench/results/reporting_reports.json``.
 
 Targets (issue 13): every report p95 < 150 ms for a month and < 1 s for the whole
-three-year range, one client. Sizes: BENCH_SEQUENTIAL (20) and BENCH_CONCURRENT (40) requests per run.
+three-year range, one client. Sizes: BENCH_SEQUENTIAL (20) and BENCH_CONCURRENT (40) requests per run;
+BENCH_REPORTS (a comma list) and BENCH_CLIENTS (``1,8``) narrow a run while working on a report.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ MONTH = "month=2026-10"
 WHOLE_FROM, WHOLE_TO = "2023-11-29", "2026-11-29"
 WHOLE = f"from={WHOLE_FROM}&to={WHOLE_TO}"
 REPORTS = ["units", "coverage", "inspectors", "chiefs", "overview", "overdue", "red-black-list"]
+# BENCH_REPORTS=units,chiefs measures only those (while working on one report).
+if os.environ.get("BENCH_REPORTS"):
+    REPORTS = [r for r in REPORTS if r in os.environ["BENCH_REPORTS"].split(",")]
+# BENCH_CLIENTS=1 skips the 8-client runs.
+CLIENT_COUNTS = [int(c) for c in os.environ.get("BENCH_CLIENTS", "1,8").split(",")]
 MONTHLY_ONLY = {"red-black-list"}
 # The whole range with 8 clients: units only (keeps the run ~5 minutes).
 WHOLE_CONCURRENT = {"units"}
@@ -211,7 +217,7 @@ def main() -> int:
         cold_ms = asyncio.run(warm_rollups(url))
         for name, ms in cold_ms.items():
             print(f"  {name}, cold (as the daily run computes it): {ms:.0f} ms", flush=True)
-        for clients in (1, CLIENTS):
+        for clients in CLIENT_COUNTS:
             for report in REPORTS:
                 for label, query in (("2026-10", MONTH), ("whole range", WHOLE)):
                     if report in MONTHLY_ONLY and query == WHOLE:
