@@ -14,7 +14,7 @@
    concurrent clients — each run bounded in time, so a slow report stops early; the
    whole range with 8 clients is measured for units only;
    Before the runs the region's rollups — the units report's months
-   (``unit_event_months``) and the overview's and inspectors' days (``report_days``…)
+   (``unit_days``) and the overview's and inspectors' days (``report_days``…)
    — are emptied and computed again by the calls the daily run makes, timed ("cold",
    once per deployment); the table's runs read them;
 4. prints a markdown table and writes ``bench/results/reporting_reports.json``.
@@ -65,8 +65,8 @@ WHOLE_CONCURRENT = {"units"}
 TARGET_MONTH_P95_MS = 150.0
 TARGET_WHOLE_P95_MS = 1000.0
 ROLLUP_TABLES = (
-    "unit_event_months",
-    "unit_event_month_runs",
+    "unit_days",
+    "unit_day_runs",
     "report_days",
     "report_day_groups",
     "report_person_days",
@@ -131,7 +131,7 @@ async def warm_rollups(url: str) -> dict[str, float]:
     from reporting.report_settings.service import load_settings
     from reporting.reports.days import ensure_days, quota_of, whole_days
     from reporting.reports.period import resolve_period
-    from reporting.reports.units import ensure_rollup, settled_months
+    from reporting.reports.units import ensure_rollup
     from shared.db import create_engine, create_sessionmaker
 
     engine = create_engine(url, application_name="chuangwei.bench", statement_timeout=900)
@@ -150,9 +150,9 @@ async def warm_rollups(url: str) -> dict[str, float]:
             )
             now = datetime.now(UTC)
             started = time.perf_counter()
-            await ensure_rollup(session, region_id, tz.key, settled_months(period, now))
+            await ensure_rollup(session, region_id, tz, now)
             await session.commit()
-            timings["unit_event_months"] = round((time.perf_counter() - started) * 1000, 1)
+            timings["unit_days"] = round((time.perf_counter() - started) * 1000, 1)
             started = time.perf_counter()
             settings = await load_settings(session, region_id)
             days = whole_days(period.start, period.end + timedelta(days=7), tz) or []

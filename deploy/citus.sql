@@ -21,11 +21,6 @@ DO $$ BEGIN
     EXECUTE format('ALTER DATABASE %I SET citus.enable_unsafe_triggers = on', current_database());
 END $$;
 
--- Citus keeps no unique key without the distribution column. seq comes from an identity
--- sequence (unique anyway); the fan-out looks events up by region and seq.
-DROP INDEX ix_notification_events_seq;
-CREATE UNIQUE INDEX ix_notification_events_region_seq ON notification_events (region_id, seq);
-
 -- Reference tables: small, global, read everywhere; a copy on every node.
 SELECT create_reference_table('regions');           -- the tenant list
 SELECT create_reference_table('units');             -- people.unit_id refers to it
@@ -67,8 +62,8 @@ SELECT create_distributed_table('blacklist_entries', 'region_id', colocate_with 
 SELECT create_distributed_table('notices', 'region_id', colocate_with => 'divisions');
 SELECT create_distributed_table('notice_outbox', 'region_id', colocate_with => 'divisions');
 SELECT create_distributed_table('report_settings', 'region_id', colocate_with => 'divisions');
-SELECT create_distributed_table('unit_event_month_runs', 'region_id', colocate_with => 'divisions');
-SELECT create_distributed_table('unit_event_months', 'region_id', colocate_with => 'divisions');
+SELECT create_distributed_table('unit_day_runs', 'region_id', colocate_with => 'divisions');
+SELECT create_distributed_table('unit_days', 'region_id', colocate_with => 'divisions');
 SELECT create_distributed_table('report_day_runs', 'region_id', colocate_with => 'divisions');
 SELECT create_distributed_table('report_days', 'region_id', colocate_with => 'divisions');
 SELECT create_distributed_table('report_day_groups', 'region_id', colocate_with => 'divisions');

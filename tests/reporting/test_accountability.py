@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from reporting.accountability.daily import run_region_if_due
 from shared import clock
 from shared.db import create_engine, create_sessionmaker
-from shared.models import AccountabilityRun, BlacklistEntry, Notice, UnitEventMonthRun
+from shared.models import AccountabilityRun, BlacklistEntry, Notice, UnitDayRun
 from tests.factories import auth, make_world
 from tests.reporting.helpers import SHANGHAI, local
 from tests.reporting.world import October, build_october
@@ -253,13 +253,13 @@ async def test_daily_run_happens_once_when_two_replicas_race(database_url, oct_w
         )
     ).all()
     assert [(p, t) for p, t, _ in runs] == [("2026-10", "daily"), ("2026-10", "daily")]
-    # The run also stored the units report's settled months, October included.
+    # The runs also stored the units report's settled days: up to 1 November by the
+    # second run (a day is settled once it has ended plus a day), not 2 November.
     stored = set(
-        await db.scalars(
-            select(UnitEventMonthRun.month).where(UnitEventMonthRun.region_id == w.region.id)
-        )
+        await db.scalars(select(UnitDayRun.day).where(UnitDayRun.region_id == w.region.id))
     )
-    assert date(2026, 10, 1) in stored and date(2026, 11, 1) not in stored
+    assert {date(2026, 10, 1), date(2026, 10, 31), date(2026, 11, 1)} <= stored
+    assert date(2026, 11, 2) not in stored
     assert runs[0][2] == now
     notices = await notices_in(db, w.region.id)
     assert [(n.period, n.rule) for n in notices] == [("2026-10", "black_list")]

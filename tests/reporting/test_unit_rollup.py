@@ -1,11 +1,14 @@
-"""The units report's monthly rollup (unit_event_months): settled months stored once,
-always equal to the live computation, never mixing regions or storing unsettled months."""
+"""The units report's daily rollup (unit_days): settled days stored once, from the
+region's first case on; every figure equal to the live computation's for any period of
+whole days (cases straddling its start or its end included), also after a case closed or
+cancelled since; never mixing regions."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,9 +25,8 @@ STATE_KEYS = ("open", "overdue_open", "due", "closed", "closed_on_time")
 
 
 async def build_months(inspections, registry, db: AsyncSession):
-    """Cases of two units spread over June … November 2026 (June 15–30 and November are
-    the live edges of RANGE; July–October are settled whole months), each due 72 hours
-    after its dispatch unless extended."""
+    """Cases of two units spread over June … November 2026, each due 72 hours after its
+    dispatch unless extended."""
     w = await make_world(db)
     await set_world_policy(registry, w)
     point_b = await make_sample_point(
@@ -92,13 +94,19 @@ async def live_figures(db: AsyncSession, w) -> dict[str, dict]:
     return {str(r["unit_id"]): r for r in rows}
 
 
+def settled_days(first: date) -> list[date]:
+    """The days the rollup stores now: from ``first`` to the day before yesterday (local)."""
+    last = clock.now().astimezone(SHANGHAI).date() - timedelta(days=2)
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
 async def stored(db: AsyncSession, region_id: uuid.UUID) -> tuple[list, list]:
-    months = (
+    days = (
         await db.execute(
             text(
-                "SELECT month, unit_id, assigned, rectified, rectified_on_time, rectified_late,"
-                " rework, returned, extended, parked, computed_at FROM unit_event_months"
-                " WHERE region_id = :rid ORDER BY month, unit_id"
+                "SELECT day, unit_id, assigned, rectified, rectified_on_time, rectified_late,"
+                " rework, returned, extended, parked, closed, closed_on_time FROM unit_days"
+                " WHERE region_id = :rid ORDER BY day, unit_id"
             ),
             {"rid": region_id},
         )
@@ -106,13 +114,13 @@ async def stored(db: AsyncSession, region_id: uuid.UUID) -> tuple[list, list]:
     runs = (
         await db.execute(
             text(
-                "SELECT month, computed_at FROM unit_event_month_runs"
-                " WHERE region_id = :rid ORDER BY month"
+                "SELECT day, computed_at, earliest_start, latest_due FROM unit_day_runs"
+                " WHERE region_id = :rid ORDER BY day"
             ),
             {"rid": region_id},
         )
     ).all()
-    return months, runs
+    return days, runs
 
 
 def assert_equal_to_live(items: list[dict], live: dict[str, dict]) -> None:
@@ -124,7 +132,7 @@ def assert_equal_to_live(items: list[dict], live: dict[str, dict]) -> None:
         }, row["unit_code"]
 
 
-async def test_whole_months_come_from_the_rollup_and_equal_the_live_figures(
+async def test_stored_days_equal_the_live_figures_and_are_computed_once(
     inspections, registry, reporting, db
 ):
     w, cases = await build_months(inspections, registry, db)
@@ -178,28 +186,38 @@ async def test_whole_months_come_from_the_rollup_and_equal_the_live_figures(
         "closed_on_time": 1,
     }
 
-    # Only the settled whole months (July–October) are stored; June (a partial month)
-    # and November (not settled yet) are not.
-    months, runs = await stored(db, w.region.id)
-    assert [r.month for r in runs] == [date(2026, m, 1) for m in (7, 8, 9, 10)]
-    assert {r.month for r in months} == {date(2026, m, 1) for m in (7, 8, 9, 10)}
-    assert {(r.month, r.unit_id): r.assigned for r in months} == {
-        (date(2026, 7, 1), w.unit.id): 1,
-        (date(2026, 8, 1), w.unit.id): 1,
-        (date(2026, 8, 1), w.other_unit.id): 1,
-        (date(2026, 9, 1), w.unit.id): 0,  # the august case rectified on 1 September
-        (date(2026, 9, 1), w.other_unit.id): 1,
-        (date(2026, 10, 1), w.other_unit.id): 1,
+    # Every settled day from the first case's (28 June) on is stored, also the empty ones.
+    days, runs = await stored(db, w.region.id)
+    assert [r.day for r in runs] == settled_days(date(2026, 6, 28))
+    assert {(r.day, r.unit_id): r.assigned for r in days if r.assigned} == {
+        (date(2026, 6, 28), w.unit.id): 1,
+        (date(2026, 7, 17), w.unit.id): 1,
+        (date(2026, 8, 5), w.unit.id): 1,
+        (date(2026, 8, 12), w.other_unit.id): 1,
+        (date(2026, 9, 3), w.other_unit.id): 1,
+        (date(2026, 10, 30), w.other_unit.id): 1,
+        (date(2026, 11, 2), w.other_unit.id): 1,
+    }
+    # Closures: july (unit A, late: rectified 7-21 after its 7-20 deadline), november
+    # (unit B, on time); the day's run bounds its closed cases.
+    assert {(r.day, r.unit_id): (r.closed, r.closed_on_time) for r in days if r.closed} == {
+        (date(2026, 7, 22), w.unit.id): (1, 0),
+        (date(2026, 11, 4), w.other_unit.id): (1, 1),
+    }
+    bounds = {r.day: (r.earliest_start, r.latest_due) for r in runs if r.latest_due}
+    assert bounds == {
+        date(2026, 7, 22): (local(7, 17, 18), local(7, 20, 18)),
+        date(2026, 11, 4): (local(11, 2, 9), local(11, 5, 9)),
     }
 
-    # A second request reads the stored months: nothing recomputed.
+    # A second request reads the stored days: nothing recomputed.
     again = await reporting.get(f"/v1/reports/units?{RANGE}", headers=auth(w.leader))
     assert again.status_code == 200
     assert again.json()["items"] == items
-    assert await stored(db, w.region.id) == (months, runs)
+    assert await stored(db, w.region.id) == (days, runs)
 
     # A case dispatched in August and cancelled now (mark_duplicate) leaves the stored
-    # August alone, yet drops out of the report exactly as from the live figures.
+    # days alone, yet drops out of the report exactly as from the live figures.
     await act(
         inspections,
         w.admin,
@@ -219,14 +237,64 @@ async def test_whole_months_come_from_the_rollup_and_equal_the_live_figures(
         "closed": 1,
         "closed_on_time": 1,
     }
-    assert await stored(db, w.region.id) == (months, runs)
+    assert await stored(db, w.region.id) == (days, runs)
 
 
-async def test_single_months_and_short_periods_stay_live(inspections, registry, reporting, db):
+# Period edges around the cases' moments: before, inside and after each dispatch,
+# deadline and closure (a case open across an edge, closed early before a deadline
+# beyond an edge, closed late after it), and a period still running (as-of = now).
+EDGES = [
+    date(2026, 6, 15),
+    date(2026, 6, 29),
+    date(2026, 7, 18),
+    date(2026, 7, 21),
+    date(2026, 7, 22),
+    date(2026, 7, 23),
+    date(2026, 8, 26),
+    date(2026, 9, 2),
+    date(2026, 11, 3),
+    date(2026, 11, 4),
+    date(2026, 11, 5),
+    date(2026, 11, 6),
+    date(2027, 1, 1),
+]
+
+
+async def assert_every_period_equals_live(db: AsyncSession, w) -> None:
+    now = clock.now()
+    for first, end in itertools.combinations(EDGES, 2):
+        period = resolve_period(
+            from_=first.isoformat(),
+            to=(end - timedelta(days=1)).isoformat(),
+            month=None,
+            tz=SHANGHAI,
+            now=now,
+        )
+        rolled = await units.unit_figures(db, w.region.id, period, now)
+        live = await units.unit_figures(db, w.region.id, period, now, rollup=False)
+        assert rolled == live, (first, end)
+
+
+async def test_every_period_of_whole_days_equals_the_live_figures(
+    inspections, registry, reporting, db
+):
+    w, cases = await build_months(inspections, registry, db)
+    await assert_every_period_equals_live(db, w)
+    days, runs = await stored(db, w.region.id)
+    assert [r.day for r in runs] == settled_days(date(2026, 6, 28))
+    # The june case, rectified late on 2 July and waiting since, is verified now (a
+    # closure after the rollup, open across every stored day); the august one too.
+    await act(inspections, w.inspector, str(cases["june"]), "verify", note="核查")
+    await act(inspections, w.inspector, str(cases["august"]), "verify", note="核查")
+    await assert_every_period_equals_live(db, w)
+    assert await stored(db, w.region.id) == (days, runs)
+
+
+async def test_periods_with_a_time_of_day_stay_live(inspections, registry, reporting, db):
     w, _ = await build_months(inspections, registry, db)
-    for query in ("month=2026-08", "from=2026-07-15&to=2026-08-31", "month=2026-11"):
-        response = await reporting.get(f"/v1/reports/units?{query}", headers=auth(w.leader))
-        assert response.status_code == 200
+    query = "from=2026-08-01T10:00:00%2B08:00&to=2026-08-31T10:00:00%2B08:00"
+    response = await reporting.get(f"/v1/reports/units?{query}", headers=auth(w.leader))
+    assert response.status_code == 200, response.text
     assert await stored(db, w.region.id) == ([], [])
 
 
@@ -237,15 +305,13 @@ async def test_another_regions_rollup_never_mixes_in(inspections, registry, repo
     second = await reporting.get(f"/v1/reports/units?{RANGE}", headers=auth(w2.leader))
     assert_equal_to_live(first.json()["items"], await live_figures(db, w1))
     assert_equal_to_live(second.json()["items"], await live_figures(db, w2))
-    months1, _ = await stored(db, w1.region.id)
-    months2, _ = await stored(db, w2.region.id)
-    assert {r.unit_id for r in months1} == {w1.unit.id, w1.other_unit.id}
-    assert {r.unit_id for r in months2} == {w2.unit.id, w2.other_unit.id}
+    days1, _ = await stored(db, w1.region.id)
+    days2, _ = await stored(db, w2.region.id)
+    assert {r.unit_id for r in days1} == {w1.unit.id, w1.other_unit.id}
+    assert {r.unit_id for r in days2} == {w2.unit.id, w2.other_unit.id}
 
 
-async def test_concurrent_first_requests_store_each_month_once(
-    inspections, registry, reporting, db
-):
+async def test_concurrent_first_requests_store_each_day_once(inspections, registry, reporting, db):
     w, _ = await build_months(inspections, registry, db)
     responses = await asyncio.gather(
         *[reporting.get(f"/v1/reports/units?{RANGE}", headers=auth(w.leader)) for _ in range(4)]
@@ -254,7 +320,7 @@ async def test_concurrent_first_requests_store_each_month_once(
     bodies = [r.json()["items"] for r in responses]
     assert all(b == bodies[0] for b in bodies)
     assert_equal_to_live(bodies[0], await live_figures(db, w))
-    months, runs = await stored(db, w.region.id)
-    assert [r.month for r in runs] == [date(2026, m, 1) for m in (7, 8, 9, 10)]
-    # One computation: every stored row of the region carries the same computed_at.
-    assert len({r.computed_at for r in months} | {r.computed_at for r in runs}) == 1
+    _, runs = await stored(db, w.region.id)
+    assert [r.day for r in runs] == settled_days(date(2026, 6, 28))
+    # One computation: every run of the region carries the same computed_at.
+    assert len({r.computed_at for r in runs}) == 1

@@ -46,8 +46,8 @@ from shared.models.reporting import (
     ReportPersonDay,
     ReportRedispatchDay,
     ReportSettings,
-    UnitEventMonth,
-    UnitEventMonthRun,
+    UnitDay,
+    UnitDayRun,
 )
 
 __all__ = [
@@ -89,8 +89,8 @@ __all__ = [
     "ReportDayRun",
     "ReportPersonDay",
     "ReportRedispatchDay",
-    "UnitEventMonth",
-    "UnitEventMonthRun",
+    "UnitDay",
+    "UnitDayRun",
     "Webhook",
     "WebhookDelivery",
 ]

@@ -254,6 +254,13 @@ class Case(RegionScoped, Versioned, Timestamps, Base):
             "id",
             postgresql_include=["unit_id", "due_at", "status"],
         ),
+        # Added by migration 0016: the cases cancelled after a dispatch, whose events the
+        # units report subtracts from its stored days.
+        Index(
+            "ix_cases_region_cancelled_dispatched",
+            "region_id",
+            postgresql_where="status = 'cancelled' AND dispatched_at IS NOT NULL",
+        ),
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     sample_point_id: Mapped[uuid.UUID | None] = mapped_column()

@@ -55,7 +55,7 @@ class NotificationEvent(RegionScoped, Base):
     __table_args__ = (
         ForeignKeyConstraint(["region_id"], ["regions.id"]),
         UniqueConstraint("region_id", "dedupe_key", name="uq_notification_events_dedupe_key"),
-        Index("ix_notification_events_seq", "seq", unique=True),
+        Index("ix_notification_events_region_seq", "region_id", "seq", unique=True),
         Index(
             "ix_notification_events_unfanned",
             "seq",

@@ -115,16 +115,18 @@ UNIT_EVENT_COUNTERS = (
 )
 
 
-class UnitEventMonth(RegionScoped, Base):
-    """A settled month's event-derived counters of one unit (units report rollup, migration 0007).
+class UnitDay(RegionScoped, Base):
+    """A settled local day's counters of one unit (units report rollup, migration 0016).
 
-    Every counter is a pure function of immutable ``case_events`` rows of that month
-    (the events of later-cancelled cases included; the report subtracts those live).
+    The event counters (``assigned`` … ``parked``) are a pure function of the immutable
+    ``case_events`` rows of that day (the events of later-cancelled cases included; the
+    report subtracts those live); ``closed``/``closed_on_time`` count the unit's cases
+    closed that day (a final status).
     """
 
-    __tablename__ = "unit_event_months"
+    __tablename__ = "unit_days"
     __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
-    month: Mapped[date] = mapped_column(primary_key=True)  # first day, region's time zone
+    day: Mapped[date] = mapped_column(primary_key=True)  # the region's time zone
     unit_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     assigned: Mapped[int] = mapped_column(Integer)
     rectified: Mapped[int] = mapped_column(Integer)
@@ -134,16 +136,21 @@ class UnitEventMonth(RegionScoped, Base):
     returned: Mapped[int] = mapped_column(Integer)
     extended: Mapped[int] = mapped_column(Integer)
     parked: Mapped[int] = mapped_column(Integer)
-    computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    closed: Mapped[int] = mapped_column(Integer)
+    closed_on_time: Mapped[int] = mapped_column(Integer)
 
 
-class UnitEventMonthRun(RegionScoped, Base):
-    """Marks a month of ``unit_event_months`` as computed (even when it had no events)."""
+class UnitDayRun(RegionScoped, Base):
+    """Marks a day of ``unit_days`` as computed (even when it had nothing), with the
+    bounds of the day's closed cases: the earliest of their dispatches and deadlines, and
+    the latest deadline (which stored days can hold a case straddling a period's edge)."""
 
-    __tablename__ = "unit_event_month_runs"
+    __tablename__ = "unit_day_runs"
     __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
-    month: Mapped[date] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    earliest_start: Mapped[datetime | None] = mapped_column()
+    latest_due: Mapped[datetime | None] = mapped_column()
 
 
 class NoticeOutbox(RegionScoped, Base):

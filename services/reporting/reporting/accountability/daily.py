@@ -28,8 +28,8 @@ from reporting.accountability.demo import catch_up_demo
 from reporting.accountability.service import apply_rules, lock_region
 from reporting.report_settings.service import load_settings
 from reporting.reports.days import ensure_days, quota_of
-from reporting.reports.period import Period, shift_month
-from reporting.reports.units import ensure_rollup, settled_months
+from reporting.reports.period import shift_month
+from reporting.reports.units import ensure_rollup
 from shared import clock
 from shared.db import unit_of_work
 from shared.models import Region
@@ -80,11 +80,11 @@ async def run_region_if_due(
         run, _, _ = await apply_rules(
             session, region_id, month, tz, trigger="daily", actor_id=None, now=now
         )
-        # Keep the units report's stored months warm (three years, the campaign's review
-        # cycle), so the day's first multi-month report reads them instead of computing.
-        months = settled_months(Period(now - ROLLUP_WARM_SPAN, now, tz), now)
-        warmed = await ensure_rollup(session, region_id, tz.key, months)
-        # Likewise the overview's and inspectors' stored days (and yesterday, now settled).
+        # Keep the units report's stored days warm (every settled day, yesterday's
+        # included), so the day's first report reads them instead of computing.
+        stored_days = await ensure_rollup(session, region_id, tz, now)
+        # Likewise the overview's and inspectors' stored days (three years, the
+        # campaign's review cycle).
         today = local.date()
         days = [today - timedelta(days=n) for n in range(ROLLUP_WARM_SPAN.days, 0, -1)]
         settings = await load_settings(session, region_id)
@@ -95,7 +95,7 @@ async def run_region_if_due(
         region_id=str(region_id),
         period=month,
         notices=run.notices_created,
-        rollup_months=len(warmed),
+        rollup_days=len(stored_days),
     )
     return run.id
 
