@@ -111,6 +111,44 @@ async def plan_flagged(
     )
 
 
+def _submitted_fields(
+    prepared: Prepared, *, region_id: uuid.UUID, inspector_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """The inspection row's columns taken from the submission as it came; the rest unset."""
+    body = prepared.body
+    location, epidemic = body.location, body.epidemic
+    fields: dict[str, Any] = dict.fromkeys(writer.INSPECTION_COLUMNS)
+    fields.update(
+        region_id=region_id,
+        id=body.id,
+        sample_point_id=body.sample_point_id,
+        checklist_version=body.checklist_version,
+        inspector_id=inspector_id,
+        source=body.source,
+        started_at=body.started_at,
+        finished_at=body.finished_at,
+        lat=location.lat if location else None,
+        lon=location.lon if location else None,
+        accuracy_m=location.accuracy_m if location else None,
+        health_code_checked=epidemic.health_code_checked if epidemic else None,
+        temperature_checked=epidemic.temperature_checked if epidemic else None,
+        masks_worn=epidemic.masks_worn if epidemic else None,
+        body=prepared.body_json,
+        body_hash=prepared.digest,
+    )
+    return fields
+
+
+def pending_row(
+    prepared: Prepared, *, region_id: uuid.UUID, inspector_id: uuid.UUID | None
+) -> tuple[Any, ...]:
+    """The row of an inspection kept ``pending`` while the registry cannot be asked
+    (laid out as ``writer.INSPECTION_COLUMNS``): the submission, not scored yet."""
+    fields = _submitted_fields(prepared, region_id=region_id, inspector_id=inspector_id)
+    fields.update(vetoed_items=[], off_site=False, suspect_photos=False, validation="pending")
+    return tuple(fields[c] for c in writer.INSPECTION_COLUMNS)
+
+
 def plan_inspection(
     prepared: Prepared,
     ctx: dict[str, Any],
@@ -131,7 +169,7 @@ def plan_inspection(
     category_id = _uuid(point_type.get("category_id") or category.get("id"))
     division_id = _uuid(point.get("division_id"))
     unit_id = _uuid(point.get("unit_id"))
-    location, epidemic = body.location, body.epidemic
+    location = body.location
     distance: float | None = None
     if location is not None and point.get("lat") is not None and point.get("lon") is not None:
         distance = round(distance_m(location.lat, location.lon, point["lat"], point["lon"]), 1)
@@ -139,38 +177,23 @@ def plan_inspection(
     else:
         off_site = location is None
     validated_at = utcnow()
-    fields: dict[str, Any] = {
-        "region_id": region_id,
-        "id": body.id,
-        "sample_point_id": body.sample_point_id,
-        "point_type_id": point_type_id,
-        "category_id": category_id,
-        "division_id": division_id,
-        "unit_id": unit_id,
-        "checklist_version": body.checklist_version,
-        "inspector_id": inspector_id,
-        "source": body.source,
-        "started_at": body.started_at,
-        "finished_at": body.finished_at,
-        "lat": location.lat if location else None,
-        "lon": location.lon if location else None,
-        "accuracy_m": location.accuracy_m if location else None,
-        "distance_m": distance,
-        "max_points": score.max_points,
-        "earned_points": score.earned_points,
-        "score": score.score,
-        "passed": score.passed,
-        "vetoed_items": score.vetoed_items,
-        "off_site": off_site,
-        "suspect_photos": suspect,
-        "health_code_checked": epidemic.health_code_checked if epidemic else None,
-        "temperature_checked": epidemic.temperature_checked if epidemic else None,
-        "masks_worn": epidemic.masks_worn if epidemic else None,
-        "validation": "valid",
-        "body": prepared.body_json,
-        "body_hash": prepared.digest,
-        "validated_at": validated_at,
-    }
+    fields = _submitted_fields(prepared, region_id=region_id, inspector_id=inspector_id)
+    fields.update(
+        point_type_id=point_type_id,
+        category_id=category_id,
+        division_id=division_id,
+        unit_id=unit_id,
+        distance_m=distance,
+        max_points=score.max_points,
+        earned_points=score.earned_points,
+        score=score.score,
+        passed=score.passed,
+        vetoed_items=score.vetoed_items,
+        off_site=off_site,
+        suspect_photos=suspect,
+        validation="valid",
+        validated_at=validated_at,
+    )
     row = tuple(fields[c] for c in writer.INSPECTION_COLUMNS)
     results = [
         (

@@ -36,15 +36,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inspections.ingest import writer
-from inspections.ingest.plan import Prepared, plan_flagged, prepare, utcnow
+from inspections.ingest.plan import Prepared, pending_row, plan_flagged, prepare, utcnow
 from inspections.ingest.registry import fetch_context
 from inspections.ingest.schemas import InspectionCreate
 from inspections.ingest.validation import context_errors, static_errors, stored_error_list
-from inspections.photos.service import link_photos
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, Unprocessable
 from shared.http_client import UpstreamUnavailable
@@ -191,44 +189,18 @@ async def _get(session: AsyncSession, region_id: uuid.UUID, inspection_id: uuid.
 async def _store_pending(
     session: AsyncSession, principal: Principal, prepared: Prepared
 ) -> Outcome:
-    """Keep the submission ``pending`` (202) while the registry cannot be asked."""
+    """Keep the submission ``pending`` (202) while the registry cannot be asked: its row
+    and its photo links, by the same writer that later finishes it."""
     body, region_id = prepared.body, principal.region_id
-    inserted = await session.scalar(
-        insert(Inspection)
-        .values(
-            region_id=region_id,
-            id=body.id,
-            sample_point_id=body.sample_point_id,
-            checklist_version=body.checklist_version,
-            inspector_id=principal.subject_id,
-            source=body.source,
-            started_at=body.started_at,
-            finished_at=body.finished_at,
-            lat=body.location.lat if body.location else None,
-            lon=body.location.lon if body.location else None,
-            accuracy_m=body.location.accuracy_m if body.location else None,
-            health_code_checked=body.epidemic.health_code_checked if body.epidemic else None,
-            temperature_checked=body.epidemic.temperature_checked if body.epidemic else None,
-            masks_worn=body.epidemic.masks_worn if body.epidemic else None,
-            vetoed_items=[],
-            off_site=False,
-            suspect_photos=False,
-            validation="pending",
-            body=prepared.stored,
-            body_hash=prepared.digest,
-        )
-        .on_conflict_do_nothing()
-        .returning(Inspection)
-    )
-    if inserted is None:  # a concurrent submission of the same id committed first
-        existing = await _get(session, region_id, body.id)
-        assert existing is not None
-        return _replay(existing, prepared.digest)
-    await link_photos(
-        session,
-        region_id=region_id,
-        photo_ids=body.photo_ids(),
-        owner_kind="inspection",
-        owner_id=inserted.id,
-    )
-    return Outcome(inserted.id, 202, inserted)
+    row = pending_row(prepared, region_id=region_id, inspector_id=principal.subject_id)
+    links = [(region_id, p, "inspection", body.id) for p in dict.fromkeys(body.photo_ids())]
+    conn = await writer.driver(session)
+    with writer.translated():
+        inserted = await writer.insert_inspections(conn, [row])
+        if inserted:
+            await writer.insert_children(conn, region_id, [], [], [], links)
+    stored = await _get(session, region_id, body.id)
+    assert stored is not None
+    if not inserted:  # a concurrent submission of the same id committed first
+        return _replay(stored, prepared.digest)
+    return Outcome(body.id, 202, stored)

@@ -11,8 +11,10 @@ prepared statements on the session's own asyncpg connection (:func:`driver`):
   children unless a case id is another record's (``INSERT … ON CONFLICT DO
   NOTHING``: nothing inserted means the id is stored, the caller answers a replay);
 - a batch of new ones — :func:`insert_inspections` then :func:`insert_children`;
-- a pending one, once the registry answers — :func:`finish_pending`: the same
-  statement with an ``UPDATE`` of the stored row in place of the ``INSERT``.
+- a pending one (the registry cannot be asked) — :func:`insert_inspections` with the
+  row of :func:`inspections.ingest.plan.pending_row` and its photo links; once the
+  registry answers, :func:`finish_pending`: the same statement as a new inspection's
+  with an ``UPDATE`` of the stored row in place of the ``INSERT``.
 
 Every child row comes from the same ``INSERT … SELECT FROM unnest()`` parts
 (:func:`_children_ctes`), so a pending inspection, once finished, has exactly the
