@@ -383,10 +383,13 @@ class DayPlan:
         }
 
 
-def _spans(days: list[date], stored: set[date], tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+def day_spans(
+    days: list[date], tz: ZoneInfo, skip: set[date] | frozenset[date] = frozenset()
+) -> list[tuple[datetime, datetime]]:
+    """Contiguous ``[start, end)`` spans covering the given local days (sorted), less ``skip``."""
     spans: list[tuple[datetime, datetime]] = []
     for day in days:
-        if day in stored:
+        if day in skip:
             continue
         start, end = midnight(day, tz), midnight(day + timedelta(days=1), tz)
         if spans and spans[-1][1] == start:
@@ -462,7 +465,7 @@ async def ensure_days(
             {"rid": region_id, "days": stored_days},
         )
     return DayPlan(
-        stored=stored_days, live=_spans(days, set(stored_days), tz), cutoff=cutoff or now
+        stored=stored_days, live=day_spans(days, tz, set(stored_days)), cutoff=cutoff or now
     )
 
 

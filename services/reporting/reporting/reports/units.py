@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.report_settings.service import EffectiveSettings
-from reporting.reports.days import midnight, settled, whole_days
+from reporting.reports.days import day_spans, midnight, settled, whole_days
 from reporting.reports.export import Column
 from reporting.reports.period import Period
 from reporting.reports.sql import (
@@ -313,18 +313,6 @@ class StoredDay:
     latest_due: datetime | None
 
 
-def _spans(days: list[date], tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
-    """Contiguous ``[start, end)`` spans covering the given local days (sorted)."""
-    spans: list[tuple[datetime, datetime]] = []
-    for day in days:
-        start, end = midnight(day, tz), midnight(day + timedelta(days=1), tz)
-        if spans and spans[-1][1] == start:
-            spans[-1] = (spans[-1][0], end)
-        else:
-            spans.append((start, end))
-    return spans
-
-
 def _bounds(spans: list[tuple[datetime, datetime]]) -> dict[str, list[datetime]]:
     return {"lo": [lo for lo, _ in spans], "hi": [hi for _, hi in spans]}
 
@@ -391,9 +379,7 @@ async def _rollup_event_counts(
     cases cancelled since), the rest live."""
     tz = period.tz
     kept = [d for d in days if d in stored]
-    totals = await _live_event_counts(
-        session, region_id, _spans([d for d in days if d not in stored], tz)
-    )
+    totals = await _live_event_counts(session, region_id, day_spans(days, tz, stored))
     if kept:
         _add(
             totals,
@@ -448,7 +434,7 @@ async def _rollup_state(
         [
             (BEFORE_ALL, midnight(first, tz)),
             (midnight(last + timedelta(days=1), tz), AFTER_ALL),
-            *_spans(sorted(read + gaps), tz),
+            *day_spans(sorted(read + gaps), tz),
         ]
     )
     params = period_params(region_id, period, now)
@@ -466,7 +452,7 @@ async def _rollup_state(
         minus = {
             r["unit_id"]: r
             for r in await fetch(
-                session, NOT_DUE_SQL, {"rid": region_id, "e": e, **_bounds(_spans(not_due, tz))}
+                session, NOT_DUE_SQL, {"rid": region_id, "e": e, **_bounds(day_spans(not_due, tz))}
             )
         }
     for row in rows:
