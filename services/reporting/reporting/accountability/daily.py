@@ -6,9 +6,9 @@ the region's advisory lock (``pg_try_advisory_xact_lock``: a replica that does n
 get it skips the region this time), checks ``accountability_runs`` for a daily
 run started on the same local day, and only then applies the rules to the last
 complete month. The lock is held until the run's row is committed, so the next
-replica to get it sees that row and does nothing. The same run stores any settled
-month of the last three years that the units report has not stored yet, and every
-settled day the overview and inspectors reports have not (reports/days.py).
+replica to get it sees that row and does nothing. The same run stores every settled
+day the units report has not stored yet (reports/units.py), and every settled day of
+the last three years the overview and inspectors reports have not (reports/days.py).
 """
 
 from __future__ import annotations
