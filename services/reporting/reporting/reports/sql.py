@@ -36,11 +36,15 @@ def period_params(
 
 # Every report statement runs with these, local to the transaction: JIT compilation
 # costs more than it saves on these one-off aggregations; the hash tables of a period's
-# events and cases fit in memory instead of spilling to disk; and each execution is
-# planned for its own period (a cached generic plan cannot tell a month from years).
+# events and cases fit in memory instead of spilling to disk; each execution is
+# planned for its own period (a cached generic plan cannot tell a month from years);
+# and no parallel workers: a report takes at most one core of the database, so one
+# region's long reports leave the other cores to the other regions (a province shares
+# one database; the rollups keep a report short without them).
 STATEMENT_SETTINGS = text(
     "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true),"
-    " set_config('plan_cache_mode', 'force_custom_plan', true)"
+    " set_config('plan_cache_mode', 'force_custom_plan', true),"
+    " set_config('max_parallel_workers_per_gather', '0', true)"
 )
 
 
