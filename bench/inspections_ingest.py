@@ -39,7 +39,7 @@ Targets (issue 13): b/a′ ≥ 1.0 at 16 and at 64 clients, b's p99 < 100 ms at 
 c/d ≥ 0.5. (a′) and (b) run back to back in the order a′ b b a′ and each is counted
 over its two runs, so drift on a shared machine weighs on both alike.
 Sizes: BENCH_REQUESTS (single requests per run, default 1500), BENCH_BATCHES (100),
-BENCH_RAW_INSPECTIONS (4000), BENCH_POINTS (1000).
+BENCH_RAW_INSPECTIONS (4000), BENCH_POINTS (1000); BENCH_CLIENT_LEVELS (16,64).
 """
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ RAW_INSPECTIONS = int(os.environ.get("BENCH_RAW_INSPECTIONS", "4000"))
 BATCH_SIZE = 50
 POINTS = int(os.environ.get("BENCH_POINTS", "1000"))
 ITEMS = 10
-CLIENT_LEVELS = (16, 64)
+# BENCH_CLIENT_LEVELS=16 runs one level only (while working on one figure).
+CLIENT_LEVELS = tuple(int(c) for c in os.environ.get("BENCH_CLIENT_LEVELS", "16,64").split(","))
 MAX_SECONDS = 30.0
 CENTRE_LAT, CENTRE_LON = 28.44, 118.20
 JWT_SECRET = "bench-only-jwt-secret-0123456789abcdef-0123456789"
