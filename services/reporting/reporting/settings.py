@@ -94,3 +94,14 @@ class ReportingSettings(CommonSettings):
         validation_alias=_env("HEAVY_REPORT_WAIT_SECONDS"),
         description="How long a heavy report waits for its region's slot before a 429.",
     )
+    heavy_report_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        validation_alias=_env("HEAVY_REPORT_SHARE"),
+        description=(
+            "The most of the time one region's heavy reports may take in this process: "
+            "after one that took d seconds, the region's next starts d·(1/share − 1) "
+            "seconds later at the earliest (1: no pause)."
+        ),
+    )

@@ -9,14 +9,22 @@ region's next one waits for a slot up to ``REPORTING_HEAVY_REPORT_WAIT_SECONDS``
 is refused with 429 and ``Retry-After``. Month reports (and anything shorter than the
 threshold) never wait, and no region waits for another region's reports.
 
-The limit is per process: with N replicas a region gets at most N × the limit.
+One slot kept busy back to back would still take a whole database core from the
+others, so a region's heavy reports also get only ``REPORTING_HEAVY_REPORT_SHARE`` of
+the time (0.5): after one that took *d* seconds, the region's next one starts
+*d*·(1/share − 1) seconds later at the earliest (the same wait budget, then 429). A
+leader asking for one long report never notices; a region asking for them in a loop
+leaves the database half of the time to everyone else.
+
+The limits are per process: with N replicas a region gets at most N × the limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -36,8 +44,9 @@ TOO_MANY_HEAVY_REPORTS = {
     429: {
         "description": (
             "Your region already has as many long-period reports (longer than "
-            "`REPORTING_HEAVY_REPORT_DAYS`) being computed as it may have at once, and no "
-            "slot freed within `REPORTING_HEAVY_REPORT_WAIT_SECONDS`: retry after "
+            "`REPORTING_HEAVY_REPORT_DAYS`) being computed as it may have at once, or has "
+            "had its share of time for them (`REPORTING_HEAVY_REPORT_SHARE`), and no slot "
+            "freed within `REPORTING_HEAVY_REPORT_WAIT_SECONDS`: retry after "
             "`Retry-After` seconds (a problem document)."
         ),
         "content": {"application/problem+json": {}},
@@ -48,14 +57,19 @@ TOO_MANY_HEAVY_REPORTS = {
 @dataclass
 class _Slots:
     semaphore: asyncio.Semaphore
-    users: int = 0  # holding or waiting: the entry is dropped when it reaches 0
+    users: int = 0  # holding or waiting
+    resume_at: float = 0.0  # the region's next heavy report starts no sooner (clock time)
 
 
 @dataclass
 class RegionGate:
-    """At most ``limit`` heavy computations per region at once; 0 means no limit."""
+    """At most ``limit`` heavy computations per region at once (0 means no limit), and at
+    most ``share`` of the time; ``clock``/``sleep`` are injectable for tests."""
 
     limit: int
+    share: float = 1.0
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _regions: dict[uuid.UUID, _Slots] = field(default_factory=dict)
 
     def busy(self, region_id: uuid.UUID) -> int:
@@ -63,10 +77,17 @@ class RegionGate:
         entry = self._regions.get(region_id)
         return entry.users if entry else 0
 
+    def _refused(self) -> TooManyRequests:
+        return TooManyRequests(
+            f"Your region already has {self.limit} long-period report(s) being "
+            "computed, or has had its share of time for them; retry shortly.",
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+
     @asynccontextmanager
     async def slot(self, region_id: uuid.UUID, *, wait_seconds: float) -> AsyncIterator[None]:
         """Hold one of the region's slots for the block; :class:`TooManyRequests` if none
-        frees within ``wait_seconds``."""
+        frees (and the region's pause has not passed) within ``wait_seconds``."""
         if self.limit <= 0:
             yield
             return
@@ -74,33 +95,45 @@ class RegionGate:
         if entry is None:
             entry = self._regions[region_id] = _Slots(asyncio.Semaphore(self.limit))
         entry.users += 1
+        deadline = self.clock() + wait_seconds
         try:
             if entry.semaphore.locked():
                 try:
                     await asyncio.wait_for(entry.semaphore.acquire(), wait_seconds)
                 except TimeoutError:
-                    raise TooManyRequests(
-                        f"Your region already has {self.limit} long-period report(s) being "
-                        "computed; retry shortly.",
-                        retry_after=RETRY_AFTER_SECONDS,
-                    ) from None
+                    raise self._refused() from None
             else:
                 await entry.semaphore.acquire()
             try:
-                yield
+                pause = entry.resume_at - self.clock()
+                if pause > 0:
+                    if entry.resume_at > deadline:
+                        raise self._refused()
+                    await self.sleep(pause)
+                started = self.clock()
+                try:
+                    yield
+                finally:
+                    took = self.clock() - started
+                    entry.resume_at = self.clock() + took * (1 / self.share - 1)
             finally:
                 entry.semaphore.release()
         finally:
             entry.users -= 1
-            if entry.users == 0:
-                del self._regions[region_id]
+            # An idle region is forgotten once its pause is over (checked on each use).
+            for rid, other in list(self._regions.items()):
+                if other.users == 0 and other.resume_at <= self.clock():
+                    del self._regions[rid]
 
 
 def region_gate(app: FastAPI) -> RegionGate:
     """The process's gate (made on first use from the settings)."""
     gate = getattr(app.state, "heavy_report_gate", None)
     if gate is None:
-        gate = RegionGate(limit=app.state.settings.heavy_reports_per_region)
+        settings = app.state.settings
+        gate = RegionGate(
+            limit=settings.heavy_reports_per_region, share=settings.heavy_report_share
+        )
         app.state.heavy_report_gate = gate
     return gate
 
