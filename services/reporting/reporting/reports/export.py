@@ -114,7 +114,7 @@ def _as_fastapi_writes(value: object) -> str:
     """What orjson does not write itself, as FastAPI's default path (Pydantic) does:
     asyncpg's own UUID type (a subclass orjson does not take for one) and a Decimal, as
     their text."""
-    if isinstance(value, uuid.UUID | Decimal):
+    if isinstance(value, uuid.UUID) or isinstance(value, Decimal):  # noqa: SIM101 (faster)
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
