@@ -77,20 +77,20 @@ async def coverage(
         + f"SELECT pts.*, {BLIND} AS blind_spot FROM pts ORDER BY code, sample_point_id",
         params,
     )
-    # Per grid, from the point rows (one pass over the points, not a second query).
+    # Per grid, from the point rows (one pass over the points, not a second query; a
+    # grid's tally is made once, not offered to setdefault by each of its points).
     by_grid: dict[uuid.UUID, dict[str, Any]] = {}
     for point in points:
-        grid = by_grid.setdefault(
-            point["grid_id"],
-            {
+        grid = by_grid.get(point["grid_id"])
+        if grid is None:
+            grid = by_grid[point["grid_id"]] = {
                 "grid_id": point["grid_id"],
                 "grid_code": point["grid_code"],
                 "grid_name": point["grid_name"],
                 "points": 0,
                 "visited_on_time": 0,
                 "blind_spots": 0,
-            },
-        )
+            }
         grid["points"] += 1
         grid["blind_spots" if point["blind_spot"] else "visited_on_time"] += 1
     order = await session.execute(
