@@ -10,8 +10,10 @@ from typing import Any
 import httpx
 import openpyxl
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from reporting.report_settings.service import load_settings
+from reporting.reports import coverage
 from reporting.reports.coverage import coverage_report
 from reporting.reports.inspectors import inspectors_report
 from reporting.reports.period import resolve_period
@@ -189,6 +191,41 @@ async def test_inspectors_quota_by_week_with_facility_tags(inspections, reportin
     lines = csv_rows.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("巡查员考核 — ")  # the title row
     assert lines[1].startswith("人员ID,账号,姓名,检查次数") and len(lines) == 4
+
+
+async def test_coverage_counts_only_valid_inspections_over_short_and_long_periods(
+    inspections, reporting, db, monkeypatch
+):
+    """A long period counts a point's inspections as all of them less those not valid
+    (reports/coverage.LONG_PERIOD); a pending and a rejected inspection in the period —
+    the latest of them dated after the valid one — count in neither way and are never the
+    latest, and both ways give the same rows."""
+    w = await make_world(db)
+    await inspect(inspections, w, w.point, local(10, 10))
+    for finished, validation in ((local(10, 12), "pending"), (local(10, 20), "rejected")):
+        made = await inspect(inspections, w, w.point, finished)
+        await db.execute(
+            text("UPDATE inspections SET validation = :v WHERE region_id = :rid AND id = :id"),
+            {"v": validation, "rid": w.region.id, "id": uuid.UUID(made["id"])},
+        )
+    await db.commit()
+    now = clock.now()
+    month = resolve_period(from_=None, to=None, month="2026-10", tz=SHANGHAI, now=now)
+    long = resolve_period(from_="2026-06-01", to="2026-11-30", month=None, tz=SHANGHAI, now=now)
+
+    async def rows(period) -> list[dict]:
+        report = await coverage_report(db, w.region.id, period, now, unit_id=None)
+        return report["items"]
+
+    for period in (month, long):
+        both_ways = []
+        for threshold in (timedelta(days=10_000), timedelta(0)):  # short way, then long way
+            with monkeypatch.context() as patch:
+                patch.setattr(coverage, "LONG_PERIOD", threshold)
+                both_ways.append(await rows(period))
+        assert both_ways[0] == both_ways[1]
+        [point] = [r for r in both_ways[0] if r["sample_point_id"] == w.point.id]
+        assert (point["inspections"], point["last_inspected_at"]) == (1, local(10, 10))
 
 
 async def fastapi_default_rendering(body: dict) -> bytes:
