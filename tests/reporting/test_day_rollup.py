@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -20,7 +20,7 @@ from reporting.reports.inspectors import inspectors_report
 from reporting.reports.overview import overview_report
 from reporting.reports.period import resolve_period
 from shared import clock
-from tests.factories import auth, report_case
+from tests.factories import auth, categories_of, make_world, report_case
 from tests.reporting.helpers import SHANGHAI, act, drive_case, local
 from tests.reporting.test_other_reports import inspect
 from tests.reporting.test_unit_rollup import build_months
@@ -258,3 +258,83 @@ async def test_another_regions_days_never_mix_in(inspections, registry, reportin
     two = await both_ways(db, w2.region.id)
     assert one["range"]["overview"]["totals"]["inspections"] == 0
     assert two["range"]["overview"]["totals"]["inspections"] == 5
+
+
+async def test_cancelled_cases_at_the_edges_of_weeks_and_periods(
+    inspections, registry, reporting, db
+):
+    """The inspectors' cancelled cases are read live and placed in their week and period by
+    their instant: a case at the first instant of a week or period, or at the last second
+    before one, lands on the side the live computation puts it, whether it was cancelled
+    before or after its day was stored, facility or hygiene."""
+    w = await make_world(db)
+    facility_category = (await categories_of(db, w.region))["C3"]
+    quota = await reporting.put(
+        "/v1/reports/inspector-quota",
+        json={"facility": 1, "hygiene": 1, "facility_category_codes": ["C3"]},
+        headers=auth(w.admin),
+    )
+    assert quota.status_code == 200, quota.text
+
+    async def reported(moment: datetime, *, facility: bool = False) -> str:
+        fields = {"category_id": str(facility_category.id)} if facility else {}
+        case = await report_case(inspections, w.inspector, reported_at=moment.isoformat(), **fields)
+        return case["id"]
+
+    second = timedelta(seconds=1)
+    # RANGE starts on Monday 1 June; August 2026 starts on a Saturday, so its quota weeks
+    # run from Monday 3 August to Sunday 6 September, past the month's end.
+    cases = {
+        "range_start": await reported(local(6, 1, 0), facility=True),
+        "first_week_end": await reported(local(6, 8, 0) - second),
+        "second_week_start": await reported(local(6, 8, 0), facility=True),
+        "before_august": await reported(local(8, 1, 0) - second),
+        "august_start": await reported(local(8, 1, 0)),
+        "last_august_week_kept": await reported(local(8, 31, 12)),
+        "last_august_week_end": await reported(local(9, 7, 0) - second, facility=True),
+        "after_august_weeks": await reported(local(9, 7, 0)),
+    }
+    # Cancelled before the days are stored, then the others after (read live each time).
+    await act(inspections, w.admin, cases["second_week_start"], "cancel", note="无效")
+    await db.commit()
+    before = await both_ways(db, w.region.id)
+    for name in ("range_start", "first_week_end", "before_august", "august_start"):
+        await act(inspections, w.admin, cases[name], "cancel", note="无效")
+    for name in ("last_august_week_end", "after_august_weeks"):
+        await act(inspections, w.admin, cases[name], "cancel", note="无效")
+    await db.commit()
+    after = await both_ways(db, w.region.id)
+
+    def mine(figures: dict, period: str) -> dict:
+        [me] = [p for p in figures[period]["inspectors"] if p["person_id"] == w.inspector.id]
+        return me
+
+    def week(figures: dict, period: str, monday: str) -> tuple[int, int]:
+        [found] = [
+            (x["facility"], x["hygiene"])
+            for x in mine(figures, period)["weekly"]
+            if x["week_start_date"].isoformat() == monday
+        ]
+        return found
+
+    # By hand, range: the first week held a facility and a hygiene case, then none.
+    assert week(before, "range", "2026-06-01") == (1, 1)
+    assert week(after, "range", "2026-06-01") == (0, 0)
+    assert week(before, "range", "2026-06-08") == (0, 0)
+    assert week(before, "range", "2026-07-27") == (0, 2)  # 31 July 23:59:59, 1 August
+    assert week(after, "range", "2026-07-27") == (0, 0)
+    # August: 1 August counts in the month but in no quota week; 6 September 23:59:59 in
+    # the last quota week but not in the month; 7 September in neither.
+    assert (mine(before, "month")["cases_reported"], mine(before, "month")["valid_cases"]) == (
+        2,
+        2,
+    )
+    assert (mine(after, "month")["cases_reported"], mine(after, "month")["valid_cases"]) == (
+        2,
+        1,
+    )
+    assert week(before, "month", "2026-08-31") == (1, 1)
+    assert week(after, "month", "2026-08-31") == (0, 1)
+    assert [x["week_start_date"].isoformat() for x in mine(after, "month")["weekly"]][0] == (
+        "2026-08-03"
+    )

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
 import openpyxl
+from fastapi import FastAPI
+from sqlalchemy import text
 
+from reporting.report_settings.service import load_settings
+from reporting.reports import coverage
+from reporting.reports.coverage import coverage_report
+from reporting.reports.inspectors import inspectors_report
+from reporting.reports.period import resolve_period
 from shared import clock
 from tests.factories import (
     auth,
@@ -19,7 +28,7 @@ from tests.factories import (
     make_world,
     report_case,
 )
-from tests.reporting.helpers import act, drive_case, local, set_world_policy
+from tests.reporting.helpers import SHANGHAI, act, drive_case, local, set_world_policy
 
 
 def at(value: str) -> datetime:
@@ -182,6 +191,132 @@ async def test_inspectors_quota_by_week_with_facility_tags(inspections, reportin
     lines = csv_rows.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("巡查员考核 — ")  # the title row
     assert lines[1].startswith("人员ID,账号,姓名,检查次数") and len(lines) == 4
+
+
+async def test_coverage_counts_only_valid_inspections_over_short_and_long_periods(
+    inspections, reporting, db, monkeypatch
+):
+    """A long period counts a point's inspections as all of them less those not valid
+    (reports/coverage.LONG_PERIOD); a pending and a rejected inspection in the period —
+    the latest of them dated after the valid one — count in neither way and are never the
+    latest, and both ways give the same rows."""
+    w = await make_world(db)
+    await inspect(inspections, w, w.point, local(10, 10))
+    for finished, validation in ((local(10, 12), "pending"), (local(10, 20), "rejected")):
+        made = await inspect(inspections, w, w.point, finished)
+        await db.execute(
+            text("UPDATE inspections SET validation = :v WHERE region_id = :rid AND id = :id"),
+            {"v": validation, "rid": w.region.id, "id": uuid.UUID(made["id"])},
+        )
+    await db.commit()
+    now = clock.now()
+    month = resolve_period(from_=None, to=None, month="2026-10", tz=SHANGHAI, now=now)
+    long = resolve_period(from_="2026-06-01", to="2026-11-30", month=None, tz=SHANGHAI, now=now)
+
+    async def rows(period) -> list[dict]:
+        report = await coverage_report(db, w.region.id, period, now, unit_id=None)
+        return report["items"]
+
+    for period in (month, long):
+        both_ways = []
+        for threshold in (timedelta(days=10_000), timedelta(0)):  # short way, then long way
+            with monkeypatch.context() as patch:
+                patch.setattr(coverage, "LONG_PERIOD", threshold)
+                both_ways.append(await rows(period))
+        assert both_ways[0] == both_ways[1]
+        [point] = [r for r in both_ways[0] if r["sample_point_id"] == w.point.id]
+        assert (point["inspections"], point["last_inspected_at"]) == (1, local(10, 10))
+
+
+async def fastapi_default_rendering(body: dict) -> bytes:
+    """The bytes FastAPI writes for a route that returns ``body`` annotated ``Any``."""
+    app = FastAPI()
+
+    @app.get("/")
+    async def answer() -> Any:
+        return body
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://local") as client:
+        return (await client.get("/")).content
+
+
+async def test_coverage_and_inspectors_answer_the_bytes_fastapi_would_write(
+    inspections, reporting, db
+):
+    """These two reports write their JSON with orjson (reports/export.json_response): the
+    answer is byte for byte what FastAPI's default path writes for a route returning the
+    same report (as these routes did) — UUIDs, instants with microseconds, local dates,
+    rounded floats, text that needs escaping, Chinese as UTF-8, and nulls."""
+    w = await make_world(db)
+    quoted = await make_sample_point(
+        db,
+        region=w.region,
+        point_type=w.point_type,
+        division=w.grid,
+        unit=w.other_unit,
+        name='西街 "老字号" 小吃\\店\t',
+    )
+    await make_sample_point(
+        db, region=w.region, point_type=w.point_type, division=w.grid, unit=w.unit
+    )
+    await make_person(db, region=w.region, role="inspector", display_name='巡查员 "乙"\n')
+    await inspect(inspections, w, w.point, local(10, 9, 8, 15) + timedelta(microseconds=123456))
+    low = [
+        {"item_code": i["code"], "outcome": "pass", "grade": 3 if i["code"] == "M-04" else 7}
+        for i in w.checklist.items
+    ]
+    await inspect(inspections, w, quoted, local(10, 20, 17, 40), results=low)
+    with clock.travel_to(local(10, 21)):
+        invalid = await report_case(inspections, w.inspector, description="重复")
+        await act(inspections, w.admin, invalid["id"], "cancel", note="无效")
+
+    moment = (local(11, 3, 9, 30) + timedelta(microseconds=654321)).astimezone(UTC)  # as now()
+    period = resolve_period(from_=None, to=None, month="2026-10", tz=SHANGHAI, now=moment)
+    head = {"period": period.describe(), "generated_at": moment.isoformat()}
+    settings = await load_settings(db, w.region.id)
+    expected = {
+        "coverage": {
+            **head,
+            **await coverage_report(db, w.region.id, period, moment, unit_id=None),
+        },
+        "inspectors": {
+            **head,
+            "quota": {k: settings.inspector_quota[k] for k in ("facility", "hygiene")},
+            "items": await inspectors_report(
+                db, w.region.id, period, moment, settings, person_id=None
+            ),
+        },
+    }
+    await db.commit()
+    answers = {}
+    for name, body in expected.items():
+        with clock.travel_to(moment):
+            response = await reporting.get(
+                f"/v1/reports/{name}?month=2026-10", headers=auth(w.leader)
+            )
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/json"
+        assert response.content == await fastapi_default_rendering(body), name
+        answers[name] = response.json()
+    # What the bytes carry (so the comparison above is over a report that has them).
+    points = {p["sample_point_id"]: p for p in answers["coverage"]["items"]}
+    assert points[str(quoted.id)]["name"] == '西街 "老字号" 小吃\\店\t'
+    assert isinstance(points[str(quoted.id)]["latest_score"], float)
+    # Due 27 October 17:40 (+ 7 days), as-of 1 November 00:00: 4 days 6 h 20 min overdue.
+    assert points[str(quoted.id)]["days_overdue"] == 4.3
+    assert points[str(w.point.id)]["last_inspected_at"].endswith(".123456Z")
+    assert [p["days_overdue"] for p in answers["coverage"]["blind_spots"]].count(None) == 1
+    people = {p["person_id"]: p for p in answers["inspectors"]["items"]}
+    me = people[str(w.inspector.id)]
+    assert (me["cases_reported"], me["valid_cases"], me["quota_met"]) == (1, 0, False)
+    assert me["weekly"][0] == {
+        "week_start_date": "2026-10-05",
+        "facility": 0,
+        "hygiene": 0,
+        "met": False,
+        "complete": True,
+    }
 
 
 async def test_chiefs_overview_and_overdue(inspections, registry, reporting, db):

@@ -7,16 +7,22 @@ English otherwise. CSV is UTF-8 with a byte-order mark so spreadsheet programs
 read the Chinese correctly. Row 1 is a title (report, region, period), row 2 the
 headings; times are local to the region (real date-times in XLSX); user text is
 written so that no spreadsheet evaluates it — all of it in shared.spreadsheets.
+
+Large JSON answers (coverage, inspectors) are written by :func:`json_response` rather
+than FastAPI's default path, with the same bytes.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import Response
 
 from shared.spreadsheets import Table, table_csv, table_xlsx, wants_chinese
@@ -102,3 +108,24 @@ def flat(row: dict[str, Any]) -> dict[str, Any]:
     return {
         k: (v["value"] if isinstance(v, dict) and "numerator" in v else v) for k, v in row.items()
     }
+
+
+def _as_fastapi_writes(value: object) -> str:
+    """What orjson does not write itself, as FastAPI's default path (Pydantic) does:
+    asyncpg's own UUID type (a subclass orjson does not take for one) and a Decimal, as
+    their text."""
+    if isinstance(value, uuid.UUID) or isinstance(value, Decimal):  # noqa: SIM101 (faster)
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_response(body: dict[str, Any]) -> Response:
+    """A report's JSON answer, byte for byte what FastAPI's default path writes for the
+    same dict (a route returning ``Any``: Pydantic's serializer), with orjson.
+
+    On the coverage report's 5,000 point rows Pydantic's serializer costs about 45 ms
+    of server CPU (inferring each value's type), orjson about 7 ms. orjson writes UUIDs,
+    dates, aware date-times (a UTC offset as ``Z``, with ``OPT_UTC_Z``), floats and text
+    as Pydantic does; ``tests/reporting/test_other_reports.py`` compares the bytes."""
+    content = orjson.dumps(body, default=_as_fastapi_writes, option=orjson.OPT_UTC_Z)
+    return Response(content, media_type="application/json")

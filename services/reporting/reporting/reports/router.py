@@ -19,7 +19,15 @@ from reporting.reports.access import (
     UnitsReader,
 )
 from reporting.reports.days import ROLLUP_RULES
-from reporting.reports.export import EXPORT_RESPONSES, Column, Format, flat, render, report_title
+from reporting.reports.export import (
+    EXPORT_RESPONSES,
+    Column,
+    Format,
+    flat,
+    json_response,
+    render,
+    report_title,
+)
 from reporting.reports.period import PERIOD_RULES, Period, resolve_period
 from reporting.reports.schemas import UnitsReportRead
 from reporting.reports.sql import DEFINITIONS
@@ -180,7 +188,7 @@ async def coverage_report(
     )
     if query.fmt != "json":
         return query.export("coverage", period, coverage.COVERAGE_COLUMNS, report["items"], reader)
-    return {**query.head(period), **report}
+    return json_response({**query.head(period), **report})
 
 
 @router.get(
@@ -215,7 +223,7 @@ async def inspectors_report(
     if query.fmt != "json":
         return query.export("inspectors", period, inspectors.INSPECTOR_COLUMNS, items, reader)
     quota = {k: settings.inspector_quota[k] for k in ("facility", "hygiene")}
-    return {**query.head(period), "quota": quota, "items": items}
+    return json_response({**query.head(period), "quota": quota, "items": items})
 
 
 @router.get(
