@@ -7,8 +7,8 @@
 * ``chief_case_month_runs (region_id, month)``: the months computed and their ``cutoff``.
 
 Both are owned and written by the reporting service only. And on ``cases``:
-``ix_cases_region_closed_early (region_id, due_at) INCLUDE (closed_at, created_at)
-WHERE status = 'closed' AND closed_at < due_at`` — the closures ahead of their deadline,
+``ix_cases_region_closed_early (region_id, due_at) INCLUDE (closed_at, created_at,
+id) WHERE status = 'closed' AND closed_at < due_at`` — the closures ahead of their deadline,
 by deadline: the report finds the few closed cases whose deadline lies across a
 period's start or end from the index alone; ``ix_cases_region_reported_changing
 (region_id, reported_at) INCLUDE (…the report's columns…) WHERE status NOT IN
@@ -90,7 +90,7 @@ def upgrade() -> None:
         "ix_cases_region_closed_early",
         "cases",
         ["region_id", "due_at"],
-        postgresql_include=["closed_at", "created_at"],
+        postgresql_include=["closed_at", "created_at", "id"],
         postgresql_where=sa.text("status = 'closed' AND closed_at < due_at"),
     )
     op.create_index(

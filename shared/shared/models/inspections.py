@@ -255,7 +255,7 @@ class Case(RegionScoped, Versioned, Timestamps, Base):
             "ix_cases_region_closed_early",
             "region_id",
             "due_at",
-            postgresql_include=["closed_at", "created_at"],
+            postgresql_include=["closed_at", "created_at", "id"],
             postgresql_where="status = 'closed' AND closed_at < due_at",
         ),
         # The cases whose status can still change (neither closed nor cancelled), read

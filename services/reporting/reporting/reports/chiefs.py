@@ -196,7 +196,10 @@ LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('chief_case_months:' |
 # The figures of a period whose settled months [:ms, :me) (dates :m0, :m1) are stored:
 # every row of ``live`` is a case counted live for some figures (``part``), ``stored``
 # adds up the stored months. Sweeps (each an index range; together, with the stored
-# months, every case exactly once per figure — see the module's docstring):
+# months, every case exactly once per figure — see the module's docstring). The closures
+# ahead of their deadline are picked by id from ``ix_cases_region_closed_early`` alone
+# (a month of deadlines holds tens of thousands of them; a few thousand qualify), in
+# materialized CTEs so the planner does not fold them back into one heap-reading scan.
 ROLLUP_COUNTS = f"""
 runs AS MATERIALIZED (
     SELECT r.month, r.cutoff FROM chief_case_month_runs r
@@ -209,6 +212,18 @@ runs AS MATERIALIZED (
     UNION ALL
     SELECT {CHIEF_CASE_COLUMNS}, c.created_at FROM cases c
     WHERE c.region_id = :rid AND c.created_at >= :min_cutoff AND c.closed_at < :min_cutoff
+), closed_ahead_of_start AS MATERIALIZED (
+    -- Closed before the period ahead of a deadline inside it (before as-of).
+    SELECT k.id FROM cases k
+    WHERE k.region_id = :rid AND k.status = 'closed' AND k.closed_at < k.due_at
+      AND k.due_at >= :s AND k.due_at < :asof AND k.closed_at < :s
+), stored_due_after_end AS MATERIALIZED (
+    -- Stored closures ahead of a deadline from the period's end on.
+    SELECT k.id FROM cases k
+    JOIN runs r ON r.month = {LOCAL_MONTH.format(col="k.closed_at")}
+    WHERE k.region_id = :rid AND k.status = 'closed' AND k.closed_at < k.due_at
+      AND k.due_at >= :e AND k.closed_at >= :ms AND k.closed_at < :me
+      AND k.created_at < r.cutoff
 ), live AS (
     -- Cases whose status can still change (neither closed nor cancelled): every figure.
     SELECT 'all' AS part, {CHIEF_CASE_COLUMNS} FROM cases c
@@ -236,15 +251,11 @@ runs AS MATERIALIZED (
     -- Closed before the period ahead of a deadline inside it (before as-of): due, closed.
     UNION ALL
     SELECT 'state', {CHIEF_CASE_COLUMNS} FROM cases c
-    WHERE c.region_id = :rid AND c.status = 'closed' AND c.closed_at < c.due_at
-      AND c.due_at >= :s AND c.due_at < :asof AND c.closed_at < :s
+    WHERE c.region_id = :rid AND c.id IN (SELECT k.id FROM closed_ahead_of_start k)
     -- Stored closures ahead of a deadline from the period's end on: not due in it.
     UNION ALL
     SELECT 'not_due', {CHIEF_CASE_COLUMNS} FROM cases c
-    JOIN runs r ON r.month = {LOCAL_MONTH.format(col="c.closed_at")}
-    WHERE c.region_id = :rid AND c.status = 'closed' AND c.closed_at < c.due_at
-      AND c.due_at >= :e AND c.closed_at >= :ms AND c.closed_at < :me
-      AND c.created_at < r.cutoff
+    WHERE c.region_id = :rid AND c.id IN (SELECT k.id FROM stored_due_after_end k)
     -- The stored months' late rows: reported in one and closed or created after its
     -- run (``cases``); closed in one and created after its run (the state figures).
     UNION ALL
