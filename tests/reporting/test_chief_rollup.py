@@ -20,8 +20,8 @@ from reporting.reports import chiefs
 from reporting.reports.chiefs import chiefs_report, settled_months
 from reporting.reports.period import resolve_period
 from shared import clock
-from tests.factories import auth, make_chief, report_case
-from tests.reporting.helpers import SHANGHAI, act, drive_case, local
+from tests.factories import auth, make_chief
+from tests.reporting.helpers import SHANGHAI, act, cancel_and_backdate_in_august, drive_case, local
 from tests.reporting.test_unit_rollup import build_months
 
 FIGURES = ("cases", "open", "overdue", "due", "closed")
@@ -157,21 +157,9 @@ async def test_chiefs_from_stored_months_equal_the_live_figures(
     }
 
     # What could make a stored month wrong, done after the months were stored:
-    # - a case of August cancelled now;
-    await act(
-        inspections,
-        w.admin,
-        str(cases["to_cancel"]),
-        "mark_duplicate",
-        duplicate_of=str(cases["september"]),
-    )
-    # - a case imported now, dated 10 August (created after the month's run);
-    await report_case(
-        inspections,
-        w.inspector,
-        sample_point_id=str(w.point.id),
-        reported_at=local(8, 10, 9).isoformat(),
-    )
+    # - a case of August cancelled now, and a case imported now dated 10 August (created
+    #   after the month's run);
+    await cancel_and_backdate_in_august(inspections, w, cases)
     # - a closed case created after the run, reported and closed inside stored August;
     await drive_case(
         inspections,
