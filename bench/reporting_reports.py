@@ -14,9 +14,10 @@
    concurrent clients — each run bounded in time, so a slow report stops early; the
    whole range with 8 clients is measured for units only;
    Before the runs the region's rollups — the units report's months
-   (``unit_days``) and the overview's and inspectors' days (``report_days``…)
-   — are emptied and computed again by the calls the daily run makes, timed ("cold",
-   once per deployment); the table's runs read them;
+   (``unit_days``), the overview's and inspectors' days (``report_days``…) and the
+   chiefs report's months of closed cases (``chief_case_months``) — are emptied and
+   computed again by the calls the daily run makes, timed ("cold", once per
+   deployment); the table's runs read them;
 4. prints a markdown table and writes ``bench/results/reporting_reports.json``.
 
 Targets (issue 13): every report p95 < 150 ms for a month and < 1 s for the whole
@@ -72,8 +73,10 @@ ROLLUP_TABLES = (
     "report_person_days",
     "report_redispatch_days",
     "report_day_runs",
+    "chief_case_months",
+    "chief_case_month_runs",
 )
-COLD = ("units", "overview", "inspectors")
+COLD = ("units", "overview", "inspectors", "chiefs")
 SECONDS_PER_RUN = float(os.environ.get("BENCH_SECONDS_PER_RUN", "8"))
 
 
@@ -129,6 +132,7 @@ async def warm_rollups(url: str) -> dict[str, float]:
     from sqlalchemy import text
 
     from reporting.report_settings.service import load_settings
+    from reporting.reports.chiefs import ensure_chief_months, settled_months
     from reporting.reports.days import ensure_days, quota_of, whole_days
     from reporting.reports.period import resolve_period
     from reporting.reports.units import ensure_rollup
@@ -159,6 +163,10 @@ async def warm_rollups(url: str) -> dict[str, float]:
             await ensure_days(session, region_id, tz, days, now, quota_of(settings))
             await session.commit()
             timings["report_days"] = round((time.perf_counter() - started) * 1000, 1)
+            started = time.perf_counter()
+            await ensure_chief_months(session, region_id, tz.key, settled_months(period, now))
+            await session.commit()
+            timings["chief_case_months"] = round((time.perf_counter() - started) * 1000, 1)
     finally:
         await engine.dispose()
     return timings

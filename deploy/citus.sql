@@ -69,3 +69,5 @@ SELECT create_distributed_table('report_days', 'region_id', colocate_with => 'di
 SELECT create_distributed_table('report_day_groups', 'region_id', colocate_with => 'divisions');
 SELECT create_distributed_table('report_person_days', 'region_id', colocate_with => 'divisions');
 SELECT create_distributed_table('report_redispatch_days', 'region_id', colocate_with => 'divisions');
+SELECT create_distributed_table('chief_case_month_runs', 'region_id', colocate_with => 'divisions');
+SELECT create_distributed_table('chief_case_months', 'region_id', colocate_with => 'divisions');

@@ -107,3 +107,22 @@ async def drive_case(
 def by_unit(items: list[dict], unit_id: uuid.UUID) -> dict:
     [row] = [r for r in items if r["unit_id"] == str(unit_id)]
     return row
+
+
+async def cancel_and_backdate_in_august(inspections, w: World, cases: dict[str, uuid.UUID]) -> None:
+    """Two late changes to a ``build_months`` world that a stored August must survive:
+    its ``to_cancel`` case marked a duplicate now, and a case imported now dated
+    10 August (created after any rollup run)."""
+    await act(
+        inspections,
+        w.admin,
+        str(cases["to_cancel"]),
+        "mark_duplicate",
+        duplicate_of=str(cases["september"]),
+    )
+    await report_case(
+        inspections,
+        w.inspector,
+        sample_point_id=str(w.point.id),
+        reported_at=local(8, 10, 9).isoformat(),
+    )

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from reporting.accountability.daily import run_region_if_due
 from shared import clock
 from shared.db import create_engine, create_sessionmaker
-from shared.models import AccountabilityRun, BlacklistEntry, Notice, UnitDayRun
+from shared.models import AccountabilityRun, BlacklistEntry, ChiefCaseMonthRun, Notice, UnitDayRun
 from tests.factories import auth, make_world
 from tests.reporting.helpers import SHANGHAI, local
 from tests.reporting.world import October, build_october
@@ -260,6 +260,14 @@ async def test_daily_run_happens_once_when_two_replicas_race(database_url, oct_w
     )
     assert {date(2026, 10, 1), date(2026, 10, 31), date(2026, 11, 1)} <= stored
     assert date(2026, 11, 2) not in stored
+    # And the chiefs report's settled months: October (ended 1 November, settled on the
+    # 2nd), not November.
+    months = set(
+        await db.scalars(
+            select(ChiefCaseMonthRun.month).where(ChiefCaseMonthRun.region_id == w.region.id)
+        )
+    )
+    assert date(2026, 10, 1) in months and date(2026, 11, 1) not in months
     assert runs[0][2] == now
     notices = await notices_in(db, w.region.id)
     assert [(n.period, n.rule) for n in notices] == [("2026-10", "black_list")]

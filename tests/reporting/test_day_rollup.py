@@ -21,7 +21,7 @@ from reporting.reports.overview import overview_report
 from reporting.reports.period import resolve_period
 from shared import clock
 from tests.factories import auth, categories_of, make_world, report_case
-from tests.reporting.helpers import SHANGHAI, act, drive_case, local
+from tests.reporting.helpers import SHANGHAI, act, cancel_and_backdate_in_august, drive_case, local
 from tests.reporting.test_other_reports import inspect
 from tests.reporting.test_unit_rollup import build_months
 
@@ -151,21 +151,9 @@ async def test_overview_and_inspectors_from_stored_days_equal_the_live_figures(
     assert (me["inspections"], me["cases_reported"], me["valid_cases"]) == (5, 8, 8)
 
     # What could make a stored day wrong, done after the days were stored:
-    # - a case of August cancelled now (its status changes, its day stays stored);
-    await act(
-        inspections,
-        w.admin,
-        str(cases["to_cancel"]),
-        "mark_duplicate",
-        duplicate_of=str(cases["september"]),
-    )
-    # - a case imported now, dated in August (created after the day's run);
-    await report_case(
-        inspections,
-        w.inspector,
-        sample_point_id=str(w.point.id),
-        reported_at=local(8, 10, 9).isoformat(),
-    )
+    # - a case of August cancelled now (its status changes, its day stays stored), and a
+    #   case imported now, dated in August (created after the day's run);
+    await cancel_and_backdate_in_august(inspections, w, cases)
     # - an inspection of 20 August submitted from an offline phone only now;
     await inspect(inspections, w, w.point, local(8, 20))
     # - a rectified case verified now (a closure of today: never a stored day).

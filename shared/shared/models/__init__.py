@@ -38,6 +38,8 @@ from shared.models.registry import (
 from shared.models.reporting import (
     AccountabilityRun,
     BlacklistEntry,
+    ChiefCaseMonth,
+    ChiefCaseMonthRun,
     Notice,
     NoticeOutbox,
     ReportDay,
@@ -63,6 +65,8 @@ __all__ = [
     "Category",
     "Checklist",
     "Chief",
+    "ChiefCaseMonth",
+    "ChiefCaseMonthRun",
     "DeadlinePolicy",
     "DeliveryAttempt",
     "Division",

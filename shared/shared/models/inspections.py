@@ -258,6 +258,36 @@ class Case(RegionScoped, Versioned, Timestamps, Base):
             ],
             postgresql_where="status <> 'closed'",
         ),
+        # Added by migration 0017 (the chiefs report's rollup): closures ahead of their
+        # deadline by deadline — the few closed cases whose deadline lies across a
+        # period's start or end, found without reading every closure.
+        Index(
+            "ix_cases_region_closed_early",
+            "region_id",
+            "due_at",
+            postgresql_include=["closed_at", "created_at", "id"],
+            postgresql_where="status = 'closed' AND closed_at < due_at",
+        ),
+        # The cases whose status can still change (neither closed nor cancelled), read
+        # live by the chiefs report from the index alone.
+        Index(
+            "ix_cases_region_reported_changing",
+            "region_id",
+            "reported_at",
+            postgresql_include=[
+                "division_id",
+                "sample_point_id",
+                "address",
+                "unit_id",
+                "status",
+                "due_at",
+                "closed_at",
+                "dispatched_at",
+                "last_rectified_at",
+                "closed_on_time",
+            ],
+            postgresql_where="status NOT IN ('closed', 'cancelled')",
+        ),
         Index(
             "ix_cases_region_id_cover",
             "region_id",

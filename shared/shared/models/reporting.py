@@ -248,3 +248,32 @@ class ReportDayRun(RegionScoped, Base):
     cutoff: Mapped[datetime] = mapped_column()
     fingerprint: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ChiefCaseMonth(RegionScoped, Base):
+    """A settled month's closed cases per chief-patch key (the chiefs report's rollup,
+    ``reporting/reports/chiefs.py``): ``reported`` closed cases reported in the month
+    (closed and created before the run's cutoff), ``closed`` cases closed in the month
+    (created before the cutoff). The key is the case's own division, point and address;
+    the nil UUID stands for no division or no point, ``''`` for no address (primary-key
+    columns cannot be NULL)."""
+
+    __tablename__ = "chief_case_months"
+    __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
+    month: Mapped[date] = mapped_column(primary_key=True)  # first day, region's time zone
+    division_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    sample_point_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(400), primary_key=True)
+    reported: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[int] = mapped_column(Integer)
+
+
+class ChiefCaseMonthRun(RegionScoped, Base):
+    """Marks a month of ``chief_case_months`` as computed: rows created (or closed) before
+    ``cutoff`` are in it."""
+
+    __tablename__ = "chief_case_month_runs"
+    __table_args__ = (ForeignKeyConstraint(["region_id"], ["regions.id"]),)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    cutoff: Mapped[datetime] = mapped_column()
+    computed_at: Mapped[datetime] = mapped_column(server_default=func.now())

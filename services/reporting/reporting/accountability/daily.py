@@ -27,8 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from reporting.accountability.demo import catch_up_demo
 from reporting.accountability.service import apply_rules, lock_region
 from reporting.report_settings.service import load_settings
+from reporting.reports.chiefs import CHIEF_REFRESH_AGE, ensure_chief_months, settled_months
 from reporting.reports.days import ensure_days, quota_of
-from reporting.reports.period import shift_month
+from reporting.reports.period import Period, shift_month
 from reporting.reports.units import ensure_rollup
 from shared import clock
 from shared.db import unit_of_work
@@ -83,6 +84,13 @@ async def run_region_if_due(
         # Keep the units report's stored days warm (every settled day, yesterday's
         # included), so the day's first report reads them instead of computing.
         stored_days = await ensure_rollup(session, region_id, tz, now)
+        # The chiefs report's months of closed cases (three years, the campaign's review
+        # cycle), recomputed once their run is a month old (the report counts the cases
+        # closed since a month's run live).
+        months = settled_months(Period(now - ROLLUP_WARM_SPAN, now, tz), now)
+        await ensure_chief_months(
+            session, region_id, tz.key, months, refresh_before=now - CHIEF_REFRESH_AGE
+        )
         # Likewise the overview's and inspectors' stored days (three years, the
         # campaign's review cycle).
         today = local.date()

@@ -1,15 +1,51 @@
-"""The chiefs report (片长/路长): the cases of each chief's patch, by division or road."""
+"""The chiefs report (片长/路长): the cases of each chief's patch, by division or road.
+
+Each figure is counted once per (division, sample point, address) of the cases — the
+key a patch is resolved from — and the chiefs then add up the patches they cover.
+
+**Monthly rollup of closed cases.** Over years nearly every case is closed, and a closed
+case is final (its unit, deadline, closure, dispatch and rectification never change
+again), as is a cancelled one (which never counts). So the cases are split by whether
+their status can still change:
+
+- *neither closed nor cancelled* (held, parked, returned … a few thousand): always live,
+  every figure (``ix_cases_region_reported_changing``, ``ix_cases_region_unclosed_held``);
+- *closed*: for each settled month (local, ended plus a day, ``settled_months``) of the
+  period, ``chief_case_months`` stores per key the closed cases *reported* in it (the
+  ``cases`` figure) and those *closed* in it (the state figures); rows created after the
+  month's run (its ``cutoff``: the run's time minus ``CREATED_MARGIN``), and for
+  ``reported`` the cases closed after it, are counted live instead — never twice.
+
+Whether a closed case counts in ``due``/``closed``/``open``/``overdue`` (``sql.py``)
+depends on where its closure ``c`` lies against the period's start ``s``, as-of ``a``
+and end ``e``. Stored months lie inside ``[s, a)``, and for ``s <= c < a``: ``OPEN`` and
+``OVERDUE`` are false (closed before as-of), ``DUE`` reduces to ``due_at < e`` and
+``CLOSED`` to ``DUE``. So a stored closure counts as due and closed, less the few closed
+ahead of a deadline from ``e`` on (found live: ``ix_cases_region_closed_early``). The
+closed cases that straddle an edge are counted live with the full definitions, each by
+a bounded index range: closed at or after as-of (open/overdue/due at as-of), closed in
+the period's partial or unsettled months, closed before ``s`` ahead of a deadline in
+``[s, a)``. The live statement (``CHIEFS_SQL``; ``rollup=False``) is the reference:
+``tests/reporting/test_chief_rollup.py`` compares both as JSON after late changes.
+
+The daily run computes the months of the last three years and recomputes a month once
+its run is ``CHIEF_REFRESH_AGE`` old, which bounds the live sweep of cases closed since
+the earliest run. Periods with no settled whole month are computed live.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reporting.reports.days import CREATED_MARGIN, SETTLE_MARGIN
 from reporting.reports.export import Column
-from reporting.reports.period import Period
+from reporting.reports.period import Period, month_bounds
 from reporting.reports.sql import (
     CLOSED,
     DUE,
@@ -18,6 +54,7 @@ from reporting.reports.sql import (
     OVERDUE,
     PERIOD_FLOOR,
     STATE_COLUMNS,
+    STATEMENT_SETTINGS,
     fetch,
     period_params,
     rate,
@@ -41,8 +78,8 @@ _CHIEF_SUMS = (
 IN_PERIOD = "(c.reported_at >= :s AND c.reported_at < :e)"
 NOT_IN_PERIOD = "(c.reported_at < :s OR c.reported_at >= :e)"
 CHIEF_CASE_COLUMNS = f"c.division_id, c.sample_point_id, c.address, {STATE_COLUMNS}"
-CHIEFS_SQL = f"""
-WITH cand AS (
+LIVE_COUNTS = f"""
+cand AS (
     -- CHIEF_CANDIDATE in disjoint sweeps: the cases reported in the period; of the
     -- others only held ones can count (open, overdue, due, closed), found as in the
     -- units report: unclosed, closed from the period's start on, or due inside it.
@@ -68,7 +105,12 @@ WITH cand AS (
            count(*) FILTER (WHERE {CLOSED}) AS f_closed
     FROM cand c
     GROUP BY 1, 2, 3
-), cc AS MATERIALIZED (
+)
+"""
+# The patches and the chiefs: ``g`` holds (part of) the figures of a (division, point,
+# address) key, possibly in several rows.
+PATCHES_AND_CHIEFS = f"""
+cc AS MATERIALIZED (
     SELECT coalesce(nullif(g.address, ''), sp.address, '') AS patch_address,
            cd.path AS patch_path,
            g.f_cases, g.f_open, g.f_overdue, g.f_due, g.f_closed
@@ -104,6 +146,220 @@ WHERE ch.region_id = :rid {{person_filter}}
 GROUP BY ch.id, ch.kind, ch.person_id, p.display_name, ch.division_id, d.name, ch.road_name
 ORDER BY ch.kind, p.display_name, ch.id
 """
+CHIEFS_SQL = f"WITH {LIVE_COUNTS}, {PATCHES_AND_CHIEFS}"
+
+# --- the monthly rollup of closed cases (see the module's docstring) ---------------------
+
+# The daily run recomputes a stored month once its run is older than this: the report
+# reads the cases closed since the earliest run live, so this bounds that sweep.
+CHIEF_REFRESH_AGE = timedelta(days=31)
+LOCAL_MONTH = "(date_trunc('month', {col} AT TIME ZONE :tz))::date"
+NO_ID = "'00000000-0000-0000-0000-000000000000'::uuid"  # a key column's "none"
+# Stored: per settled month, the closed cases reported in it and the cases closed in it,
+# of the cases created (and, for ``reported``, closed) before the run's cutoff.
+STORE_MONTHS_SQL = f"""
+INSERT INTO chief_case_months
+    (region_id, month, division_id, sample_point_id, address, reported, closed)
+SELECT :rid, k.month, coalesce(k.division_id, {NO_ID}), coalesce(k.sample_point_id, {NO_ID}),
+       coalesce(k.address, ''), sum(k.reported), sum(k.closed)
+FROM (
+    SELECT {LOCAL_MONTH.format(col="c.reported_at")} AS month,
+           c.division_id, c.sample_point_id, c.address, 1 AS reported, 0 AS closed
+    FROM cases c
+    WHERE c.region_id = :rid AND c.status = 'closed'
+      AND c.reported_at >= :s AND c.reported_at < :e
+      AND c.closed_at < :cutoff AND c.created_at < :cutoff
+    UNION ALL
+    SELECT {LOCAL_MONTH.format(col="c.closed_at")} AS month,
+           c.division_id, c.sample_point_id, c.address, 0 AS reported, 1 AS closed
+    FROM cases c
+    WHERE c.region_id = :rid AND c.closed_at >= :s AND c.closed_at < :e
+      AND c.created_at < :cutoff
+) AS k
+WHERE k.month = ANY(CAST(:months AS date[]))
+GROUP BY 2, 3, 4, 5
+"""
+STORE_RUNS_SQL = """
+INSERT INTO chief_case_month_runs (region_id, month, cutoff, computed_at)
+SELECT :rid, m, :cutoff, now() FROM unnest(CAST(:months AS date[])) AS m
+"""
+RUNS_SQL = """
+SELECT r.month, r.cutoff FROM chief_case_month_runs r
+WHERE r.region_id = :rid AND r.month >= :m0 AND r.month < :m1
+"""
+DROP_MONTHS_SQL = [
+    f"DELETE FROM {table} WHERE region_id = :rid AND month = ANY(CAST(:months AS date[]))"
+    for table in ("chief_case_months", "chief_case_month_runs")
+]
+LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('chief_case_months:' || :rid, 0))"
+
+# The figures of a period whose settled months [:ms, :me) (dates :m0, :m1) are stored:
+# every row of ``live`` is a case counted live for some figures (``part``), ``stored``
+# adds up the stored months. Sweeps (each an index range; together, with the stored
+# months, every case exactly once per figure — see the module's docstring). The closures
+# ahead of their deadline are picked by id from ``ix_cases_region_closed_early`` alone
+# (a month of deadlines holds tens of thousands of them; a few thousand qualify), in
+# materialized CTEs so the planner does not fold them back into one heap-reading scan.
+ROLLUP_COUNTS = f"""
+runs AS MATERIALIZED (
+    SELECT r.month, r.cutoff FROM chief_case_month_runs r
+    WHERE r.region_id = :rid AND r.month >= :m0 AND r.month < :m1
+), late AS MATERIALIZED (
+    -- Closed cases closed or created after the earliest run (the stored months'
+    -- late rows are among them).
+    SELECT {CHIEF_CASE_COLUMNS}, c.created_at FROM cases c
+    WHERE c.region_id = :rid AND c.closed_at >= :min_cutoff
+    UNION ALL
+    SELECT {CHIEF_CASE_COLUMNS}, c.created_at FROM cases c
+    WHERE c.region_id = :rid AND c.created_at >= :min_cutoff AND c.closed_at < :min_cutoff
+), closed_ahead_of_start AS MATERIALIZED (
+    -- Closed before the period ahead of a deadline inside it (before as-of).
+    SELECT k.id FROM cases k
+    WHERE k.region_id = :rid AND k.status = 'closed' AND k.closed_at < k.due_at
+      AND k.due_at >= :s AND k.due_at < :asof AND k.closed_at < :s
+), stored_due_after_end AS MATERIALIZED (
+    -- Stored closures ahead of a deadline from the period's end on.
+    SELECT k.id FROM cases k
+    JOIN runs r ON r.month = {LOCAL_MONTH.format(col="k.closed_at")}
+    WHERE k.region_id = :rid AND k.status = 'closed' AND k.closed_at < k.due_at
+      AND k.due_at >= :e AND k.closed_at >= :ms AND k.closed_at < :me
+      AND k.created_at < r.cutoff
+), live AS (
+    -- Cases whose status can still change (neither closed nor cancelled): every figure.
+    SELECT 'all' AS part, {CHIEF_CASE_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND {IN_PERIOD} AND c.status NOT IN ('closed', 'cancelled')
+    UNION ALL
+    SELECT 'all', {CHIEF_CASE_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND c.closed_at IS NULL AND {HELD} AND {NOT_IN_PERIOD}
+    -- Closed cases reported in the period outside the stored months: ``cases``.
+    UNION ALL
+    SELECT 'reported', {CHIEF_CASE_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND c.status = 'closed' AND c.reported_at >= :s AND c.reported_at < :ms
+    UNION ALL
+    SELECT 'reported', {CHIEF_CASE_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND c.status = 'closed' AND c.reported_at >= :me AND c.reported_at < :e
+    -- Closed from the period's start on outside the stored months (as-of and after
+    -- included): the state figures. Closed from :me on, a case counts only if dispatched
+    -- or due before as-of (always so when closed before it).
+    UNION ALL
+    SELECT 'state', {CHIEF_CASE_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND c.closed_at >= :s AND c.closed_at < :ms
+    UNION ALL
+    SELECT 'state', {CHIEF_CASE_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND c.closed_at >= :me
+      AND (coalesce(c.dispatched_at, c.reported_at) < :asof OR c.due_at < :asof)
+    -- Closed before the period ahead of a deadline inside it (before as-of): due, closed.
+    UNION ALL
+    SELECT 'state', {CHIEF_CASE_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND c.id IN (SELECT k.id FROM closed_ahead_of_start k)
+    -- Stored closures ahead of a deadline from the period's end on: not due in it.
+    UNION ALL
+    SELECT 'not_due', {CHIEF_CASE_COLUMNS} FROM cases c
+    WHERE c.region_id = :rid AND c.id IN (SELECT k.id FROM stored_due_after_end k)
+    -- The stored months' late rows: reported in one and closed or created after its
+    -- run (``cases``); closed in one and created after its run (the state figures).
+    UNION ALL
+    SELECT 'reported', {CHIEF_CASE_COLUMNS} FROM late c
+    JOIN runs r ON r.month = {LOCAL_MONTH.format(col="c.reported_at")}
+    WHERE c.reported_at >= :ms AND c.reported_at < :me
+      AND (c.closed_at >= r.cutoff OR c.created_at >= r.cutoff)
+    UNION ALL
+    SELECT 'state', {CHIEF_CASE_COLUMNS} FROM late c
+    JOIN runs r ON r.month = {LOCAL_MONTH.format(col="c.closed_at")}
+    WHERE c.closed_at >= :ms AND c.closed_at < :me AND c.created_at >= r.cutoff
+), g AS (
+    SELECT c.division_id, c.sample_point_id, c.address,
+           count(*) FILTER (WHERE c.part IN ('all', 'reported') AND {IN_PERIOD}) AS f_cases,
+           count(*) FILTER (WHERE c.part IN ('all', 'state') AND {OPEN}) AS f_open,
+           count(*) FILTER (WHERE c.part IN ('all', 'state') AND {OVERDUE}) AS f_overdue,
+           count(*) FILTER (WHERE c.part IN ('all', 'state') AND {DUE})
+             - count(*) FILTER (WHERE c.part = 'not_due') AS f_due,
+           count(*) FILTER (WHERE c.part IN ('all', 'state') AND {CLOSED})
+             - count(*) FILTER (WHERE c.part = 'not_due') AS f_closed
+    FROM live c
+    GROUP BY 1, 2, 3
+    UNION ALL
+    -- A stored closure (closed in [:ms, :me), inside [:s, as-of)) is due and closed in
+    -- the period unless its deadline is from the period's end on (``not_due``), and
+    -- never open or overdue at as-of.
+    SELECT nullif(m.division_id, {NO_ID}), nullif(m.sample_point_id, {NO_ID}), m.address,
+           sum(m.reported), 0, 0, sum(m.closed), sum(m.closed)
+    FROM chief_case_months m
+    WHERE m.region_id = :rid AND m.month >= :m0 AND m.month < :m1
+    GROUP BY 1, 2, 3
+)
+"""
+CHIEFS_ROLLUP_SQL = f"WITH {ROLLUP_COUNTS}, {PATCHES_AND_CHIEFS}"
+
+
+def settled_months(period: Period, now: datetime) -> list[tuple[date, datetime, datetime]]:
+    """The whole calendar months (local) inside the period that are settled at ``now``
+    (ended plus ``SETTLE_MARGIN``): ``(first day, start, end)``, contiguous, oldest first."""
+    local = period.start.astimezone(period.tz)
+    year, month = local.year, local.month
+    start, end = month_bounds(year, month, period.tz)
+    if start < period.start:
+        year, month = year + (month == 12), month % 12 + 1
+        start, end = month_bounds(year, month, period.tz)
+    months = []
+    while end <= period.end and end + SETTLE_MARGIN <= now:
+        months.append((date(year, month, 1), start, end))
+        year, month = year + (month == 12), month % 12 + 1
+        start, end = month_bounds(year, month, period.tz)
+    return months
+
+
+def _following(month: tuple[date, datetime, datetime], tz: str) -> date:
+    """The first day of the month after ``month`` (a ``settled_months`` item)."""
+    return month[2].astimezone(ZoneInfo(tz)).date()
+
+
+async def ensure_chief_months(
+    session: AsyncSession,
+    region_id: uuid.UUID,
+    tz: str,
+    months: list[tuple[date, datetime, datetime]],
+    *,
+    refresh_before: datetime | None = None,
+) -> list[date]:
+    """Store the given settled months not stored yet — and those whose run's cutoff is
+    before ``refresh_before`` (the daily run: keeps the live sweep of cases closed since
+    a run short); the months computed."""
+    if not months:
+        return []
+    bounds = {"rid": region_id, "m0": months[0][0], "m1": _following(months[-1], tz)}
+
+    async def missing_months() -> list[tuple[date, datetime, datetime]]:
+        runs = dict((await session.execute(text(RUNS_SQL), bounds)).all())
+        return [
+            m
+            for m in months
+            if m[0] not in runs or (refresh_before is not None and runs[m[0]] < refresh_before)
+        ]
+
+    if not await missing_months():
+        return []
+    await session.execute(text(LOCK_SQL), {"rid": str(region_id)})
+    missing = await missing_months()
+    if not missing:
+        return []
+    firsts = [m for m, _, _ in missing]
+    for sql in DROP_MONTHS_SQL:
+        await session.execute(text(sql), {"rid": region_id, "months": firsts})
+    cutoff = await session.scalar(
+        text("SELECT now() - CAST(:margin AS interval)"), {"margin": CREATED_MARGIN}
+    )
+    await session.execute(STATEMENT_SETTINGS)
+    # One month per statement: each stays short (statement timeout) however far back.
+    for first, start, end in missing:
+        await session.execute(
+            text(STORE_MONTHS_SQL),
+            {"rid": region_id, "tz": tz, "s": start, "e": end, "months": [first], "cutoff": cutoff},
+        )
+    await session.execute(
+        text(STORE_RUNS_SQL), {"rid": region_id, "months": firsts, "cutoff": cutoff}
+    )
+    return firsts
 
 
 async def chiefs(
@@ -113,12 +369,35 @@ async def chiefs(
     now: datetime,
     *,
     person_id: uuid.UUID | None,
+    rollup: bool = True,
 ) -> list[dict[str, Any]]:
+    """Per chief, the figures of the period: the settled whole months' closed cases from
+    the rollup, everything else live (``rollup=False``: all live, as tests compare)."""
     params = period_params(region_id, period, now)
     person_filter = ""
     if person_id is not None:
         person_filter, params["person"] = "AND ch.person_id = :person", person_id
-    return await fetch(session, CHIEFS_SQL.format(person_filter=person_filter), params)
+    months = settled_months(period, now) if rollup else []
+    if not months:
+        return await fetch(session, CHIEFS_SQL.format(person_filter=person_filter), params)
+    tz = period.tz.key
+    await ensure_chief_months(session, region_id, tz, months)
+    m0, m1 = months[0][0], _following(months[-1], tz)
+    min_cutoff = await session.scalar(
+        text(
+            "SELECT min(r.cutoff) FROM chief_case_month_runs r"
+            " WHERE r.region_id = :rid AND r.month >= :m0 AND r.month < :m1"
+        ),
+        {"rid": region_id, "m0": m0, "m1": m1},
+    )
+    params |= {
+        "m0": m0,
+        "m1": m1,
+        "ms": months[0][1],
+        "me": months[-1][2],
+        "min_cutoff": min_cutoff,
+    }
+    return await fetch(session, CHIEFS_ROLLUP_SQL.format(person_filter=person_filter), params)
 
 
 CHIEF_COLUMNS = [
@@ -143,8 +422,9 @@ async def chiefs_report(
     now: datetime,
     *,
     person_id: uuid.UUID | None,
+    rollup: bool = True,
 ) -> list[dict[str, Any]]:
-    rows = await chiefs(session, region_id, period, now, person_id=person_id)
+    rows = await chiefs(session, region_id, period, now, person_id=person_id, rollup=rollup)
     for row in rows:
         row["closure_rate"] = rate(row["closed"], row["due"])
     return rows

@@ -237,7 +237,14 @@ async def inspectors_report(
         "`cases` = not-cancelled cases of the patch reported in the period; `open`, "
         "`overdue`, `due`, `closed` and `closure_rate` = closed / due as in the units report. "
         "admin and leader see every chief; an inspector only the chief rows that are theirs; "
-        "unit accounts 403." + COMMON
+        "unit accounts 403."
+        "\n\n**Monthly rollup of closed cases.** A closed case never changes again, so for "
+        "the settled whole months of the period (local months ended more than a day ago) "
+        "the closed cases reported in each month and closed in each month are stored once "
+        "per patch key; the cases whose status can still change, the partial and unsettled "
+        "months, the closed cases whose closure or deadline lies across the period's start, "
+        "as-of or end, and the cases created or closed after a month was stored are counted "
+        "live — the figures are always exactly those of the live computation." + COMMON
     ),
 )
 async def chiefs_report(
