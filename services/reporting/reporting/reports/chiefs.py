@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reporting.reports.days import CREATED_MARGIN, SETTLE_MARGIN
+from reporting.reports.days import CREATED_MARGIN, SETTLE_MARGIN, day_spans, midnight
 from reporting.reports.export import Column
 from reporting.reports.period import Period, month_bounds
 from reporting.reports.sql import (
@@ -59,6 +59,8 @@ from reporting.reports.sql import (
     period_params,
     rate,
 )
+from reporting.reports.units import AFTER_ALL, StoredDay
+from reporting.reports.units import ensure_rollup as ensure_unit_days
 
 # Cases that can count in a chief's figures for the period: reported in it, still
 # unclosed, closed at or after its start (or as-of, if sooner) or due from its start on.
@@ -244,10 +246,16 @@ runs AS MATERIALIZED (
     UNION ALL
     SELECT 'state', {CHIEF_CASE_COLUMNS} FROM cases c
     WHERE c.region_id = :rid AND c.closed_at >= :s AND c.closed_at < :ms
+    -- Only on the days that can hold such a case (:alo/:ahi, from the units report's
+    -- day bounds: see ``straddle_spans``).
     UNION ALL
-    SELECT 'state', {CHIEF_CASE_COLUMNS} FROM cases c
-    WHERE c.region_id = :rid AND c.closed_at >= :me
-      AND (coalesce(c.dispatched_at, c.reported_at) < :asof OR c.due_at < :asof)
+    SELECT 'state', {CHIEF_CASE_COLUMNS}
+    FROM unnest(CAST(:alo AS timestamptz[]), CAST(:ahi AS timestamptz[])) AS sp(lo, hi)
+    JOIN LATERAL (
+        SELECT {CHIEF_CASE_COLUMNS} FROM cases c
+        WHERE c.region_id = :rid AND c.closed_at >= sp.lo AND c.closed_at < sp.hi
+          AND (coalesce(c.dispatched_at, c.reported_at) < :asof OR c.due_at < :asof)
+    ) AS c ON true
     -- Closed before the period ahead of a deadline inside it (before as-of): due, closed.
     UNION ALL
     SELECT 'state', {CHIEF_CASE_COLUMNS} FROM cases c
@@ -362,6 +370,26 @@ async def ensure_chief_months(
     return firsts
 
 
+def straddle_spans(
+    stored_days: list[StoredDay], start: datetime, as_of: datetime, tz: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    """The spans from ``start`` on whose closed cases may have been dispatched or due before
+    ``as_of``: every day the units report has not stored, and the stored days whose
+    earliest dispatch or deadline (``unit_day_runs.earliest_start``, over the day's closed
+    cases — a case is only closed after a dispatch to a unit) is before it."""
+    first = start.astimezone(tz).date()
+    kept = [
+        d.day
+        for d in stored_days
+        if d.day >= first and (d.earliest_start is None or d.earliest_start >= as_of)
+    ]
+    after = max((d.day for d in stored_days), default=first - timedelta(days=1))
+    days = [first + timedelta(days=n) for n in range((after - first).days + 1)]
+    spans = day_spans(days, tz, set(kept))
+    spans.append((max(start, midnight(after + timedelta(days=1), tz)), AFTER_ALL))
+    return [(max(lo, start), hi) for lo, hi in spans]
+
+
 async def chiefs(
     session: AsyncSession,
     region_id: uuid.UUID,
@@ -390,12 +418,20 @@ async def chiefs(
         ),
         {"rid": region_id, "m0": m0, "m1": m1},
     )
+    spans = straddle_spans(
+        await ensure_unit_days(session, region_id, period.tz, now),
+        months[-1][2],
+        period.as_of(now),
+        period.tz,
+    )
     params |= {
         "m0": m0,
         "m1": m1,
         "ms": months[0][1],
         "me": months[-1][2],
         "min_cutoff": min_cutoff,
+        "alo": [lo for lo, _ in spans],
+        "ahi": [hi for _, hi in spans],
     }
     return await fetch(session, CHIEFS_ROLLUP_SQL.format(person_filter=person_filter), params)
 
