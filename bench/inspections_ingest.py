@@ -765,21 +765,32 @@ def main() -> int:
             "CW_SERVICE_TOKEN": SERVICE_TOKEN,
             "INSPECTIONS_PENDING_RETRY_SECONDS": "0",
         }
-        with ServerProcess(app="registry.main:app", env=env) as registry:
-            service_env = {**env, "CW_REGISTRY_URL": registry.url}
+        # Every server below stays up for the whole run and keeps its idle pool, and the
+        # embedded PostgreSQL allows 100 connections: without these limits the 64-client
+        # runs met "too many clients already". (a′) and (b) keep the 20 connections of
+        # the default pool (b's ingest turns), without overflow; the registry serves
+        # cached contexts; (a″) and (b₀) are baselines of other ratios.
+        pools = {
+            "compared": {"CW_DB_POOL_SIZE": "20", "CW_DB_MAX_OVERFLOW": "0"},
+            "registry": {"CW_DB_POOL_SIZE": "5", "CW_DB_MAX_OVERFLOW": "0"},
+            "baseline": {"CW_DB_POOL_SIZE": "16", "CW_DB_MAX_OVERFLOW": "0"},
+        }
+        with ServerProcess(app="registry.main:app", env={**env, **pools["registry"]}) as registry:
+            service_env = {**env, "CW_REGISTRY_URL": registry.url, **pools["compared"]}
+            baseline_env = {**service_env, **pools["baseline"]}
             with (
                 constant_server() as constant,
                 ServerProcess(
                     app="ingest_peers:same_work", app_dir=BENCH_DIR, env=service_env
                 ) as same_work,
                 ServerProcess(
-                    app="ingest_peers:orm_first", app_dir=BENCH_DIR, env=service_env
+                    app="ingest_peers:orm_first", app_dir=BENCH_DIR, env=baseline_env
                 ) as orm_first,
                 ServerProcess(app="inspections.main:app", env=service_env) as service,
                 # The same service answering before its commit (main before issue 7),
                 # to price commit-before-answer in this very run.
                 ServerProcess(
-                    app="answer_before_commit:app", app_dir=BENCH_DIR, env=service_env
+                    app="answer_before_commit:app", app_dir=BENCH_DIR, env=baseline_env
                 ) as answers_first,
             ):
                 seed_no = 0
