@@ -103,6 +103,7 @@ class AccountabilityRun(RegionScoped, Base):
     actor_id: Mapped[uuid.UUID | None] = mapped_column()
 
 
+# The event counters of ``unit_days`` (the units report's names for them).
 UNIT_EVENT_COUNTERS = (
     "assigned",
     "rectified",

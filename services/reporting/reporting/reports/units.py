@@ -35,6 +35,7 @@ from reporting.reports.sql import (
     period_params,
     rate,
 )
+from shared.models.reporting import UNIT_EVENT_COUNTERS
 
 # Cases that can count in a unit's state figures (open, overdue, due, closed): unclosed,
 # closed at or after the period's start (or as-of, if sooner), or due from the start on.
@@ -79,16 +80,8 @@ EVENT_COUNTERS = """
            count(*) FILTER (WHERE e.action = 'return') AS returned,
            count(*) FILTER (WHERE e.action = 'extend') AS extended,
            count(*) FILTER (WHERE e.action = 'park') AS parked"""
-COUNTER_NAMES = (
-    "assigned",
-    "rectified",
-    "rectified_on_time",
-    "rectified_late",
-    "rework",
-    "returned",
-    "extended",
-    "parked",
-)
+# The event counters, as ``unit_days`` stores them (its model's column list).
+COUNTER_NAMES = UNIT_EVENT_COUNTERS
 
 # Live: the range's events of cases not cancelled (now), per unit.
 EVENTS_SQL = f"""
