@@ -23,6 +23,7 @@ from shared.health import router as health_router
 from shared.observability import configure_logging, install_observability
 from shared.openapi import HEALTH_TAG, install_openapi
 from shared.published_docs import DocsUnderServiceName
+from shared.region_share import RegionActivity
 from shared.settings import CommonSettings
 
 Hook = Callable[[FastAPI], Awaitable[None]]
@@ -57,6 +58,7 @@ def create_app(
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set; start the services with `make run`.")
         app.state.settings = settings
+        app.state.region_activity = RegionActivity(settings.region_active_window_seconds)
         app.state.engine = engine_from_settings(settings, application_name=f"chuangwei.{service}")
         app.state.sessionmaker = create_sessionmaker(app.state.engine)
         app.state.read_pool = None

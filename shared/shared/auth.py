@@ -180,11 +180,13 @@ async def current_principal(
         except ValueError as exc:
             raise Unauthorized(f"Service calls must name the region in {REGION_HEADER}.") from exc
         actor_var.set(Actor(None, "service", app.state.service))
+        app.state.region_activity.seen(region_id)
         return Principal(subject_id=None, region_id=region_id, role="service")
     principal = decode_token(token, settings.jwt_secret)
     if await _current_token_version(app, principal) != principal.token_version:
         raise Unauthorized("The token is no longer valid (the account changed); sign in again.")
     actor_var.set(Actor(principal.subject_id, principal.role, app.state.service))
+    app.state.region_activity.seen(principal.region_id)  # for fair turns (region_share)
     request.state.principal = principal
     return principal
 

@@ -52,6 +52,14 @@ class CommonSettings(BaseSettings):
     db_commit_timeout_seconds: float = Field(
         default=5.0, gt=0, description="The commit at the end of a request or background step."
     )
+    # Regions share a process fairly (shared.region_share): a region is "active" for this
+    # long after its last request, and while another one is, a region's heavy requests
+    # (ingest) hold at most their per-region share of the process's turns.
+    region_active_window_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long after its last request a region counts as active here.",
+    )
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_ttl_seconds: int = 12 * 3600

@@ -9,6 +9,7 @@ import pytest
 
 from reporting.reports.fairness import RegionGate, region_gate
 from shared.errors import TooManyRequests
+from shared.region_share import RegionActivity
 from tests.factories import auth, make_world
 
 WHOLE = "/v1/reports/overview?from=2023-11-29&to=2026-11-29"
@@ -116,3 +117,21 @@ async def test_a_whole_share_never_pauses():
         async with gate.slot(region, wait_seconds=0):
             clock.now += 5.0
     assert clock.pauses == []
+
+
+async def test_a_region_alone_on_the_deployment_has_all_the_time():
+    """The share holds only while another region is active: alone, no pause; once another
+    region has sent a request, the next long report waits out its pause."""
+    clock = FakeClock()
+    activity = RegionActivity(window_seconds=5.0, clock=clock)
+    gate = RegionGate(limit=1, share=0.5, activity=activity, clock=clock, sleep=clock.sleep)
+    region, other = uuid.uuid4(), uuid.uuid4()
+    activity.seen(region)
+    for _ in range(2):
+        async with gate.slot(region, wait_seconds=10):
+            clock.now += 2.0
+    assert clock.pauses == []
+    activity.seen(other)  # another district's leader opens a page
+    async with gate.slot(region, wait_seconds=10):
+        clock.now += 2.0
+    assert clock.pauses == [2.0]

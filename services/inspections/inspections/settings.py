@@ -54,6 +54,16 @@ class InspectionsSettings(CommonSettings):
         description="How often pending inspections are retried against the registry (0 = never).",
     )
     pending_batch_size: int = Field(default=20, validation_alias=_env("PENDING_BATCH_SIZE"))
+    ingest_turns_per_region: int = Field(
+        default=2,
+        ge=0,
+        validation_alias=_env("INGEST_TURNS_PER_REGION"),
+        description=(
+            "While another region is active (CW_REGION_ACTIVE_WINDOW_SECONDS), a region's "
+            "submissions hold at most this many of the process's CW_DB_POOL_SIZE turns at "
+            "once; alone, a region may use them all (0: no per-region limit)."
+        ),
+    )
 
     # ---- notifications (SPEC §9)
     notifications_enabled: bool | None = Field(

@@ -100,8 +100,8 @@ class ReportingSettings(CommonSettings):
         le=1,
         validation_alias=_env("HEAVY_REPORT_SHARE"),
         description=(
-            "The most of the time one region's heavy reports may take in this process: "
-            "after one that took d seconds, the region's next starts d·(1/share − 1) "
-            "seconds later at the earliest (1: no pause)."
+            "The most of the time one region's heavy reports may take in this process "
+            "while another region is active: after one that took d seconds, the region's "
+            "next starts d·(1/share − 1) seconds later at the earliest (1: no pause)."
         ),
     )

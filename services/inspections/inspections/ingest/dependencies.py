@@ -10,6 +10,11 @@ its connection. A request waiting for its turn holds nothing (no connection, no
 lock); the pool's overflow stays free for the other endpoints, and the pool never
 has to open and close overflow connections for ingest.
 
+The turns are shared fairly between regions (:mod:`shared.region_share`): while
+another region is active, one region's submissions hold at most
+``INSPECTIONS_INGEST_TURNS_PER_REGION`` of them, so one district's burst of phones
+neither queues nor crowds out the others' submissions (issue 13's province bench).
+
 The turn and the request's session are one dependency (:data:`IngestSession`): one
 generator to solve and one exit to run per request instead of two on the hottest
 path; it commits exactly as ``SessionDep`` does (``unit_of_work``, before the answer).
@@ -22,28 +27,34 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.auth import CurrentUser, Principal
 from shared.db import unit_of_work
 from shared.errors import ServiceUnavailable
+from shared.region_share import FairTurns
 
 
-def _turns(request: Request) -> asyncio.Semaphore:
-    state = request.app.state
-    turns: asyncio.Semaphore | None = getattr(state, "ingest_turns", None)
-    if turns is None:  # asyncio.Semaphore serves its waiters in arrival order
-        turns = asyncio.Semaphore(max(1, state.settings.db_pool_size))
+def _turns(app: FastAPI) -> FairTurns:
+    state = app.state
+    turns: FairTurns | None = getattr(state, "ingest_turns", None)
+    if turns is None:
+        settings = state.settings
+        turns = FairTurns(
+            settings.db_pool_size, settings.ingest_turns_per_region, state.region_activity
+        )
         state.ingest_turns = turns
     return turns
 
 
-async def ingest_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A turn (FIFO), then the request's session: committed before the answer leaves,
-    the turn handed on right after the commit (and after a rollback)."""
+async def ingest_session(request: Request, principal: CurrentUser) -> AsyncIterator[AsyncSession]:
+    """A turn (fair between regions, FIFO within one), then the request's session:
+    committed before the answer leaves, the turn handed on right after the commit (and
+    after a rollback)."""
     settings = request.app.state.settings
     async with (
-        database_turn(request),
+        database_turn(request.app, principal),
         unit_of_work(
             request.app.state.sessionmaker, commit_timeout=settings.db_commit_timeout_seconds
         ) as session,
@@ -52,13 +63,14 @@ async def ingest_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 @asynccontextmanager
-async def database_turn(request: Request) -> AsyncIterator[None]:
-    """Wait for a turn (FIFO), at most ``CW_DB_ACQUIRE_TIMEOUT_SECONDS`` (then 503); hold
-    it until the block ends."""
-    turns = _turns(request)
+async def database_turn(app: FastAPI, principal: Principal) -> AsyncIterator[None]:
+    """Wait for a turn of the caller's region, at most ``CW_DB_ACQUIRE_TIMEOUT_SECONDS``
+    (then 503); hold it until the block ends."""
+    turns = _turns(app)
+    region_id = principal.region_id
     try:
-        async with asyncio.timeout(request.app.state.settings.db_acquire_timeout_seconds):
-            await turns.acquire()
+        async with asyncio.timeout(app.state.settings.db_acquire_timeout_seconds):
+            await turns.acquire(region_id)
     except TimeoutError as exc:
         raise ServiceUnavailable(
             "Too many submissions are waiting for the database; nothing was saved. Retry shortly."
@@ -66,7 +78,7 @@ async def database_turn(request: Request) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        turns.release()
+        turns.release(region_id)
 
 
 # Function scope, like SessionDep: the exit (the commit, then the turn's release) runs

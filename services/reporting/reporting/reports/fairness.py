@@ -10,11 +10,13 @@ is refused with 429 and ``Retry-After``. Month reports (and anything shorter tha
 threshold) never wait, and no region waits for another region's reports.
 
 One slot kept busy back to back would still take a whole database core from the
-others, so a region's heavy reports also get only ``REPORTING_HEAVY_REPORT_SHARE`` of
-the time (0.5): after one that took *d* seconds, the region's next one starts
-*d*·(1/share − 1) seconds later at the earliest (the same wait budget, then 429). A
-leader asking for one long report never notices; a region asking for them in a loop
-leaves the database half of the time to everyone else.
+others, so while another region is active (it sent this process a request within
+``CW_REGION_ACTIVE_WINDOW_SECONDS``, :mod:`shared.region_share`) a region's heavy
+reports also get only ``REPORTING_HEAVY_REPORT_SHARE`` of the time: after one that took
+*d* seconds, the region's next one starts *d*·(1/share − 1) seconds later at the
+earliest (the same wait budget, then 429). A leader asking for one long report never
+notices; a region asking for them in a loop leaves the rest of the time to everyone
+else — and, alone on the deployment, has it all.
 
 The limits are per process: with N replicas a region gets at most N × the limit.
 """
@@ -36,6 +38,7 @@ from reporting.reports.period import resolve_period
 from shared import clock
 from shared.auth import CurrentUser
 from shared.errors import AppError, TooManyRequests
+from shared.region_share import RegionActivity
 
 # What a client told to come back later should wait: about one long report.
 RETRY_AFTER_SECONDS = 5
@@ -64,10 +67,12 @@ class _Slots:
 @dataclass
 class RegionGate:
     """At most ``limit`` heavy computations per region at once (0 means no limit), and at
-    most ``share`` of the time; ``clock``/``sleep`` are injectable for tests."""
+    most ``share`` of the time while another region is active (always, without
+    ``activity``); ``clock``/``sleep`` are injectable for tests."""
 
     limit: int
     share: float = 1.0
+    activity: RegionActivity | None = None
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _regions: dict[uuid.UUID, _Slots] = field(default_factory=dict)
@@ -76,6 +81,9 @@ class RegionGate:
         """How many of the region's heavy computations hold or wait for a slot."""
         entry = self._regions.get(region_id)
         return entry.users if entry else 0
+
+    def _shared_with_others(self, region_id: uuid.UUID) -> bool:
+        return self.activity is None or self.activity.others_active(region_id)
 
     def _refused(self) -> TooManyRequests:
         return TooManyRequests(
@@ -106,7 +114,7 @@ class RegionGate:
                 await entry.semaphore.acquire()
             try:
                 pause = entry.resume_at - self.clock()
-                if pause > 0:
+                if pause > 0 and self._shared_with_others(region_id):
                     if entry.resume_at > deadline:
                         raise self._refused()
                     await self.sleep(pause)
@@ -132,7 +140,9 @@ def region_gate(app: FastAPI) -> RegionGate:
     if gate is None:
         settings = app.state.settings
         gate = RegionGate(
-            limit=settings.heavy_reports_per_region, share=settings.heavy_report_share
+            limit=settings.heavy_reports_per_region,
+            share=settings.heavy_report_share,
+            activity=app.state.region_activity,
         )
         app.state.heavy_report_gate = gate
     return gate
