@@ -22,8 +22,11 @@
 4. **memory**: each service's RSS after start-up and a first request, and its peak
    (sampled every 0.2 s) over all phases.
 
-The reporting service runs with its fair share (``REPORTING_HEAVY_REPORTS_PER_REGION``,
-default 1; set it to 0 in the environment to measure without). Target: the quiet
+The services run with their fair shares between regions, as deployed: the reporting
+service's heavy-report slot and time share (``REPORTING_HEAVY_REPORTS_PER_REGION``,
+``REPORTING_HEAVY_REPORT_SHARE``) and the inspections service's ingest turns per region
+(``INSPECTIONS_INGEST_TURNS_PER_REGION``); each is read from the environment, so setting
+it to 0 (1 for the share) measures without. Target: the quiet
 district's p95 under each heavy load ≤ 1.2 × its p95 alone (all its
 requests pooled; per kind and per round in the JSON). Prints markdown tables and writes
 ``bench/results/province.json``.
@@ -75,6 +78,16 @@ HEAVY_REPORTS = ["inspectors", "overview", "units", "coverage", "chiefs"]
 # The reporting service's fair share (REPORTING_HEAVY_REPORTS_PER_REGION, passed through
 # from the environment: 0 runs the bench without it).
 HEAVY_PER_REGION = os.environ.get("REPORTING_HEAVY_REPORTS_PER_REGION", "1 (default)")
+# The fair-share settings in force (passed through from the environment; the defaults
+# otherwise): see shared/region_share.py and reporting/reports/fairness.py.
+FAIRNESS = {
+    name: os.environ.get(name, "default")
+    for name in (
+        "INSPECTIONS_INGEST_TURNS_PER_REGION",
+        "REPORTING_HEAVY_REPORT_SHARE",
+        "CW_REGION_ACTIVE_WINDOW_SECONDS",
+    )
+}
 TARGET_RATIO = 1.2
 TARGET_REST_MB, TARGET_LOAD_MB = 120.0, 250.0
 
@@ -378,6 +391,22 @@ def table(rows: list[tuple[str, LoadResult]]) -> str:
     return "\n".join(lines)
 
 
+def kind_table(per_kind: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """The quiet district's p95 by kind of request, alone and under each heavy load."""
+    lines = [
+        "| quiet request | alone p95 ms | under reports p95 ms | ratio | under ingest p95 ms "
+        "| ratio |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for kind, by_phase in per_kind.items():
+        alone, reports, ingest = (by_phase[p]["p95_ms"] for p in ("alone", "reports", "ingest"))
+        lines.append(
+            f"| {kind} | {alone:.1f} | {reports:.1f} | {reports / alone:.2f} | {ingest:.1f} | "
+            f"{ingest / alone:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def memory_table(rows: dict[str, dict[str, float]]) -> str:
     lines = ["| service | at rest MB | peak under load MB |", "|---|---:|---:|"]
     for name, r in rows.items():
@@ -541,11 +570,14 @@ def main() -> int:
             f"{r['reports_ratio']:.2f} | {r['ingest_p95_ms']:.1f} | {r['ingest_ratio']:.2f} |"
         )
     print()
+    print(kind_table(per_kind))
+    print()
     print(memory_table(memory))
     print()
     print(
         f"- heavy reports per region at once (REPORTING_HEAVY_REPORTS_PER_REGION): {HEAVY_PER_REGION}"
     )
+    print(f"- fair-share settings: {FAIRNESS}")
     print(f"- p95 ratios (target ≤ {TARGET_RATIO}): {ratios}; targets: {met}")
     for name, kinds_ in heavy_summary.items():
         for kind, r in kinds_.items():
@@ -569,6 +601,7 @@ def main() -> int:
                 "ingest_clients": INGEST_CLIENTS,
             },
             "heavy_reports_per_region": HEAVY_PER_REGION,
+            "fairness": FAIRNESS,
             "seconds": round(time.perf_counter() - started, 1),
             "quiet": {
                 "alone": describe(alone),
