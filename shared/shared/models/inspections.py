@@ -260,12 +260,19 @@ class Case(RegionScoped, Versioned, Timestamps, Base):
         ),
         # Added by migration 0017 (the chiefs report's rollup): closures ahead of their
         # deadline by deadline — the few closed cases whose deadline lies across a
-        # period's start or end, found without reading every closure.
+        # period's start or end, found without reading every closure; with their patch
+        # key (0019), added up from the index alone.
         Index(
             "ix_cases_region_closed_early",
             "region_id",
             "due_at",
-            postgresql_include=["closed_at", "created_at", "id"],
+            postgresql_include=[
+                "closed_at",
+                "created_at",
+                "division_id",
+                "sample_point_id",
+                "address",
+            ],
             postgresql_where="status = 'closed' AND closed_at < due_at",
         ),
         # The cases whose status can still change (neither closed nor cancelled), read

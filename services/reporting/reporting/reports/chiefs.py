@@ -196,12 +196,14 @@ DROP_MONTHS_SQL = [
 LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('chief_case_months:' || :rid, 0))"
 
 # The figures of a period whose settled months [:ms, :me) (dates :m0, :m1) are stored:
-# every row of ``live`` is a case counted live for some figures (``part``), ``stored``
-# adds up the stored months. Sweeps (each an index range; together, with the stored
-# months, every case exactly once per figure — see the module's docstring). The closures
-# ahead of their deadline are picked by id from ``ix_cases_region_closed_early`` alone
-# (a month of deadlines holds tens of thousands of them; a few thousand qualify), in
-# materialized CTEs so the planner does not fold them back into one heap-reading scan.
+# every row of ``live`` is a case counted live for some figures (``part``); ``g`` adds
+# the stored months and the closures across the period's edges to them. Sweeps (each an index range; together,
+# with the stored months, every case exactly once per figure — see the module's
+# docstring). The closures ahead of their deadline across the period's start or end
+# count +1 or −1 in ``due`` and ``closed`` whatever else they hold, so they are added up
+# per key from ``ix_cases_region_closed_early`` alone (it carries the key, migration
+# 0019: no case is fetched; a month of deadlines holds tens of thousands of them, a few
+# thousand qualify).
 ROLLUP_COUNTS = f"""
 runs AS MATERIALIZED (
     SELECT r.month, r.cutoff FROM chief_case_month_runs r
@@ -214,14 +216,15 @@ runs AS MATERIALIZED (
     UNION ALL
     SELECT {CHIEF_CASE_COLUMNS}, c.created_at FROM cases c
     WHERE c.region_id = :rid AND c.created_at >= :min_cutoff AND c.closed_at < :min_cutoff
-), closed_ahead_of_start AS MATERIALIZED (
-    -- Closed before the period ahead of a deadline inside it (before as-of).
-    SELECT k.id FROM cases k
+), edge_closures AS (
+    -- Closed before the period ahead of a deadline inside it (before as-of): due and
+    -- closed in it (+1); stored closures ahead of a deadline from the period's end on:
+    -- not due in it (−1). Keys from ``ix_cases_region_closed_early`` alone.
+    SELECT k.division_id, k.sample_point_id, k.address, 1 AS sign FROM cases k
     WHERE k.region_id = :rid AND k.status = 'closed' AND k.closed_at < k.due_at
       AND k.due_at >= :s AND k.due_at < :asof AND k.closed_at < :s
-), stored_due_after_end AS MATERIALIZED (
-    -- Stored closures ahead of a deadline from the period's end on.
-    SELECT k.id FROM cases k
+    UNION ALL
+    SELECT k.division_id, k.sample_point_id, k.address, -1 FROM cases k
     JOIN runs r ON r.month = {LOCAL_MONTH.format(col="k.closed_at")}
     WHERE k.region_id = :rid AND k.status = 'closed' AND k.closed_at < k.due_at
       AND k.due_at >= :e AND k.closed_at >= :ms AND k.closed_at < :me
@@ -256,14 +259,6 @@ runs AS MATERIALIZED (
         WHERE c.region_id = :rid AND c.closed_at >= sp.lo AND c.closed_at < sp.hi
           AND (coalesce(c.dispatched_at, c.reported_at) < :asof OR c.due_at < :asof)
     ) AS c ON true
-    -- Closed before the period ahead of a deadline inside it (before as-of): due, closed.
-    UNION ALL
-    SELECT 'state', {CHIEF_CASE_COLUMNS} FROM cases c
-    WHERE c.region_id = :rid AND c.id IN (SELECT k.id FROM closed_ahead_of_start k)
-    -- Stored closures ahead of a deadline from the period's end on: not due in it.
-    UNION ALL
-    SELECT 'not_due', {CHIEF_CASE_COLUMNS} FROM cases c
-    WHERE c.region_id = :rid AND c.id IN (SELECT k.id FROM stored_due_after_end k)
     -- The stored months' late rows: reported in one and closed or created after its
     -- run (``cases``); closed in one and created after its run (the state figures).
     UNION ALL
@@ -280,20 +275,24 @@ runs AS MATERIALIZED (
            count(*) FILTER (WHERE c.part IN ('all', 'reported') AND {IN_PERIOD}) AS f_cases,
            count(*) FILTER (WHERE c.part IN ('all', 'state') AND {OPEN}) AS f_open,
            count(*) FILTER (WHERE c.part IN ('all', 'state') AND {OVERDUE}) AS f_overdue,
-           count(*) FILTER (WHERE c.part IN ('all', 'state') AND {DUE})
-             - count(*) FILTER (WHERE c.part = 'not_due') AS f_due,
-           count(*) FILTER (WHERE c.part IN ('all', 'state') AND {CLOSED})
-             - count(*) FILTER (WHERE c.part = 'not_due') AS f_closed
+           count(*) FILTER (WHERE c.part IN ('all', 'state') AND {DUE}) AS f_due,
+           count(*) FILTER (WHERE c.part IN ('all', 'state') AND {CLOSED}) AS f_closed
     FROM live c
     GROUP BY 1, 2, 3
     UNION ALL
     -- A stored closure (closed in [:ms, :me), inside [:s, as-of)) is due and closed in
-    -- the period unless its deadline is from the period's end on (``not_due``), and
-    -- never open or overdue at as-of.
+    -- the period unless its deadline is from the period's end on (``edge_closures``,
+    -- −1), and never open or overdue at as-of.
     SELECT nullif(m.division_id, {NO_ID}), nullif(m.sample_point_id, {NO_ID}), m.address,
            sum(m.reported), 0, 0, sum(m.closed), sum(m.closed)
     FROM chief_case_months m
     WHERE m.region_id = :rid AND m.month >= :m0 AND m.month < :m1
+    GROUP BY 1, 2, 3
+    UNION ALL
+    -- Closed before the period ahead of a deadline in it: due and closed, never open
+    -- (closed before as-of); the stored ones due from the period's end on: neither.
+    SELECT k.division_id, k.sample_point_id, k.address, 0, 0, 0, sum(k.sign), sum(k.sign)
+    FROM edge_closures k
     GROUP BY 1, 2, 3
 )
 """
