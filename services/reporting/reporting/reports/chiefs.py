@@ -59,8 +59,7 @@ from reporting.reports.sql import (
     period_params,
     rate,
 )
-from reporting.reports.units import AFTER_ALL, StoredDay
-from reporting.reports.units import ensure_rollup as ensure_unit_days
+from reporting.reports.units import AFTER_ALL, STORED_DAYS_SQL, StoredDay
 
 # Cases that can count in a chief's figures for the period: reported in it, still
 # unclosed, closed at or after its start (or as-of, if sooner) or due from its start on.
@@ -377,6 +376,18 @@ async def ensure_chief_months(
     return firsts
 
 
+async def stored_unit_days(
+    session: AsyncSession, region_id: uuid.UUID, first: date
+) -> list[StoredDay]:
+    """The days from ``first`` on that the units report has stored (``unit_day_runs``,
+    computed by the daily run), oldest first. Only these are needed: not the three years
+    ``ensure_rollup`` reads (1,100 rows, 5 ms of Python per request); a day not stored
+    is read live (``straddle_spans``)."""
+    bounds = {"rid": region_id, "d0": first, "d1": date.max}
+    rows = (await session.execute(text(STORED_DAYS_SQL), bounds)).all()
+    return [StoredDay(r.day, r.earliest_start, r.latest_due) for r in rows]
+
+
 def straddle_spans(
     stored_days: list[StoredDay], start: datetime, as_of: datetime, tz: ZoneInfo
 ) -> list[tuple[datetime, datetime]]:
@@ -425,9 +436,10 @@ async def chiefs(
         ),
         {"rid": region_id, "m0": m0, "m1": m1},
     )
+    after_months = months[-1][2]
     spans = straddle_spans(
-        await ensure_unit_days(session, region_id, period.tz, now),
-        months[-1][2],
+        await stored_unit_days(session, region_id, after_months.astimezone(period.tz).date()),
+        after_months,
         period.as_of(now),
         period.tz,
     )
