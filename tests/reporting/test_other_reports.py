@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import openpyxl
+import orjson
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -199,8 +200,13 @@ async def test_coverage_counts_only_valid_inspections_over_short_and_long_period
     """A long period counts a point's inspections as all of them less those not valid
     (reports/coverage.LONG_PERIOD); a pending and a rejected inspection in the period —
     the latest of them dated after the valid one — count in neither way and are never the
-    latest, and both ways give the same rows."""
+    latest, and both ways give the same rows; a point without inspections in the period
+    has its latest from before it."""
     w = await make_world(db)
+    september_only = await make_sample_point(
+        db, region=w.region, point_type=w.point_type, division=w.grid, unit=w.unit
+    )
+    await inspect(inspections, w, september_only, local(9, 20))
     await inspect(inspections, w, w.point, local(10, 10))
     for finished, validation in ((local(10, 12), "pending"), (local(10, 20), "rejected")):
         made = await inspect(inspections, w, w.point, finished)
@@ -226,6 +232,43 @@ async def test_coverage_counts_only_valid_inspections_over_short_and_long_period
         assert both_ways[0] == both_ways[1]
         [point] = [r for r in both_ways[0] if r["sample_point_id"] == w.point.id]
         assert (point["inspections"], point["last_inspected_at"]) == (1, local(10, 10))
+    # A point not inspected in the month: its latest inspection is read before the month.
+    [earlier] = [r for r in both_ways[0] if r["sample_point_id"] == september_only.id]
+    [earlier_in_month] = [r for r in await rows(month) if r["sample_point_id"] == september_only.id]
+    assert (earlier["inspections"], earlier["last_inspected_at"]) == (1, local(9, 20))
+    assert (earlier_in_month["inspections"], earlier_in_month["last_inspected_at"]) == (
+        0,
+        local(9, 20),
+    )
+
+
+async def test_coverage_days_overdue_written_by_postgresql_as_python_rounds_it(db):
+    """The JSON answer's ``days_overdue`` is written by PostgreSQL in integers
+    (coverage.DAYS_OVERDUE_TENTHS): the same text as Python's round of its float, for every
+    tie (an odd multiple of 0.05 day) over a century, a microsecond either side of each
+    in the first years, and lateness that is none, zero or negative."""
+    day_us = 86_400 * 10**6
+    ties = [j * day_us // 20 for j in range(1, 20 * 36_525, 2)]
+    near = [t + d for t in ties[:20_000] for d in (-1, 1)]
+    other = [None, 0, -1, -day_us, 1, day_us, 7 * day_us + 123_456, 999 * day_us + 1]
+    lateness = ties + near + other
+    sql = (
+        "SELECT "
+        + coverage.JSON_VALUES["tenths"].format(
+            c=f"({coverage.DAYS_OVERDUE_TENTHS.format(c='late')})"
+        )
+        + " FROM unnest(CAST(:lateness AS bigint[])) WITH ORDINALITY AS l(late, n) ORDER BY n"
+    )
+    written = (await db.execute(text(sql), {"lateness": lateness})).scalars().all()
+    expected = [
+        None
+        if late is None
+        else orjson.dumps(coverage.days_overdue(timedelta(microseconds=late))).decode()
+        for late in lateness
+    ]
+    assert written == expected
+    # 0.05, 0.15, 0.25, 0.35, 0.45 day: up, down, to even, down, up.
+    assert written[:5] == ["0.1", "0.1", "0.2", "0.3", "0.5"]
 
 
 async def fastapi_default_rendering(body: dict) -> bytes:
@@ -258,9 +301,16 @@ async def test_coverage_and_inspectors_answer_the_bytes_fastapi_would_write(
         name='西街 "老字号" 小吃\\店\t',
     )
     await make_sample_point(
-        db, region=w.region, point_type=w.point_type, division=w.grid, unit=w.unit
+        db, region=w.region, point_type=w.point_type, division=w.grid, unit=w.unit, name="\x01铃"
     )
     await make_person(db, region=w.region, role="inspector", display_name='巡查员 "乙"\n')
+    # Due 31 October 18:00 and 22:48 (+ 7 days): at as-of, 1 November 00:00, 0.25 and
+    # 0.05 day overdue — ties, which Python rounds as its doubles say (0.2 and 0.1).
+    for finished in (local(10, 24, 18), local(10, 24, 22, 48)):
+        tie = await make_sample_point(
+            db, region=w.region, point_type=w.point_type, division=w.grid, unit=w.unit
+        )
+        await inspect(inspections, w, tie, finished)
     await inspect(inspections, w, w.point, local(10, 9, 8, 15) + timedelta(microseconds=123456))
     low = [
         {"item_code": i["code"], "outcome": "pass", "grade": 3 if i["code"] == "M-04" else 7}
@@ -307,6 +357,7 @@ async def test_coverage_and_inspectors_answer_the_bytes_fastapi_would_write(
     assert points[str(quoted.id)]["days_overdue"] == 4.3
     assert points[str(w.point.id)]["last_inspected_at"].endswith(".123456Z")
     assert [p["days_overdue"] for p in answers["coverage"]["blind_spots"]].count(None) == 1
+    assert {0.2, 0.1} <= {p["days_overdue"] for p in answers["coverage"]["blind_spots"]}
     people = {p["person_id"]: p for p in answers["inspectors"]["items"]}
     me = people[str(w.inspector.id)]
     assert (me["cases_reported"], me["valid_cases"], me["quota_met"]) == (1, 0, False)

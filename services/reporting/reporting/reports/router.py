@@ -183,12 +183,14 @@ async def coverage_report(
 ) -> Any:
     """Inspection coverage per sample point, blind spots and per-grid on-time share."""
     now, period = query.now, query.period(reader)
+    if query.fmt == "json":
+        return await coverage.coverage_json(
+            session, reader.region_id, period, now, unit_id=reader.own_unit, head=query.head(period)
+        )
     report = await coverage.coverage_report(
         session, reader.region_id, period, now, unit_id=reader.own_unit
     )
-    if query.fmt != "json":
-        return query.export("coverage", period, coverage.COVERAGE_COLUMNS, report["items"], reader)
-    return json_response({**query.head(period), **report})
+    return query.export("coverage", period, coverage.COVERAGE_COLUMNS, report["items"], reader)
 
 
 @router.get(
