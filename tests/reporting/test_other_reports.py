@@ -287,10 +287,12 @@ async def fastapi_default_rendering(body: dict) -> bytes:
 async def test_coverage_and_inspectors_answer_the_bytes_fastapi_would_write(
     inspections, reporting, db
 ):
-    """These two reports write their JSON with orjson (reports/export.json_response): the
+    """These two reports write their JSON with orjson (reports/export.json_response; the
+    coverage report's point rows are written by PostgreSQL, coverage.coverage_json): the
     answer is byte for byte what FastAPI's default path writes for a route returning the
     same report (as these routes did) — UUIDs, instants with microseconds, local dates,
-    rounded floats, text that needs escaping, Chinese as UTF-8, and nulls."""
+    rounded floats (ties included), text that needs escaping (control characters
+    included), Chinese as UTF-8, and nulls."""
     w = await make_world(db)
     quoted = await make_sample_point(
         db,

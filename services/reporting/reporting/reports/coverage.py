@@ -190,13 +190,14 @@ def json_object(fields: list[str] | tuple[str, ...], *, open_key: str | None = N
 
 
 # ``days_overdue()`` — Python's round(µs / 10**6 / 86400, 1) of a lateness in µs, as tenths
-# of a day, exactly, in integers (0.1 day = 8,640,000,000 µs). The quotient Python
-# rounds is within two roundings of the exact one, far nearer than 1 µs (for lateness
-# under a century), so it rounds as the exact one — to the nearest tenth — unless the
-# exact one is a tie, an odd multiple j of 0.05 day. Then Python's double of j/20 (the
-# double of j/5 divided by 4) decides: j/5 exact (j a multiple of 5) → ties to even;
-# otherwise the double is j/5 rounded to 53 bits, up when the bits cut off — a fifth
-# (j mod 5)·2^p mod 5, p the fraction bits kept, 52 − ⌊log₂(j/5)⌋ — are over a half.
+# of a day, exactly, in integers (0.1 day = 8,640,000,000 µs). The double Python rounds
+# is two roundings away from the exact quotient, far less than the 1 µs that separates
+# a lateness that is not a tie from the nearest tie (for lateness under a century), so it
+# rounds as the exact quotient — to the nearest tenth — unless that is a tie, an odd
+# multiple j of 0.05 day. Then Python's double of j/20 (the double of j/5 divided by 4)
+# decides: j/5 exact (j a multiple of 5) → ties to even; otherwise the double is j/5
+# rounded to 53 bits, up when the bits cut off — a fifth, (j mod 5)·2^p mod 5, p the
+# fraction bits kept, 52 − ⌊log₂(j/5)⌋ — are over a half.
 # ``tests/reporting/test_other_reports.py`` compares it with Python over every tie.
 DAYS_OVERDUE_TENTHS = """CASE
     WHEN {c} IS NULL THEN NULL
