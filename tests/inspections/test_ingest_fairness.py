@@ -6,6 +6,9 @@ the submissions then go through HTTP like a phone's.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -43,15 +46,21 @@ def turns(inspections_app, monkeypatch) -> Turns:
     return Turns(fair, clock)
 
 
+@asynccontextmanager
+async def in_flight(fair: FairTurns, region_id: uuid.UUID, count: int) -> AsyncIterator[None]:
+    """Hold ``count`` of the region's turns, as its phones' submissions in flight would."""
+    async with AsyncExitStack() as stack:
+        for _ in range(count):
+            await stack.enter_async_context(fair.turn(region_id))
+        yield
+
+
 async def test_a_busy_region_at_its_share_waits_while_another_regions_submission_goes_through(
     inspections, turns, db
 ):
     busy, quiet = await make_world(db), await make_world(db)
     turns.fair.activity.seen(quiet.region.id)
-    held = [busy.region.id, busy.region.id]  # two of the busy region's phones in flight
-    for region_id in held:
-        await turns.fair.acquire(region_id)
-    try:
+    async with in_flight(turns.fair, busy.region.id, 2):  # two of its phones' submissions
         refused_body = inspection_body(busy)
         refused = await inspections.post(
             "/v1/inspections", json=refused_body, headers=auth(busy.inspector)
@@ -65,9 +74,6 @@ async def test_a_busy_region_at_its_share_waits_while_another_regions_submission
             "/v1/inspections", json=inspection_body(quiet), headers=auth(quiet.inspector)
         )
         assert other.status_code == 201, other.text
-    finally:
-        for region_id in held:
-            turns.fair.release(region_id)
     # Its phones done, the busy region submits again.
     again = await inspections.post(
         "/v1/inspections", json=inspection_body(busy), headers=auth(busy.inspector)
@@ -79,14 +85,8 @@ async def test_a_region_alone_is_not_held_to_its_share(inspections, turns, db):
     busy, quiet = await make_world(db), await make_world(db)
     turns.fair.activity.seen(quiet.region.id)
     turns.clock.now += turns.fair.activity.window_seconds + 1  # the other region has gone quiet
-    held = [busy.region.id, busy.region.id]
-    for region_id in held:
-        await turns.fair.acquire(region_id)
-    try:
+    async with in_flight(turns.fair, busy.region.id, 2):
         response = await inspections.post(
             "/v1/inspections", json=inspection_body(busy), headers=auth(busy.inspector)
         )
         assert response.status_code == 201, response.text
-    finally:
-        for region_id in held:
-            turns.fair.release(region_id)

@@ -55,7 +55,7 @@ class InspectionsSettings(CommonSettings):
     )
     pending_batch_size: int = Field(default=20, validation_alias=_env("PENDING_BATCH_SIZE"))
     ingest_turns_per_region: int = Field(
-        default=2,
+        default=1,
         ge=0,
         validation_alias=_env("INGEST_TURNS_PER_REGION"),
         description=(

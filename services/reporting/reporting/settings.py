@@ -95,7 +95,7 @@ class ReportingSettings(CommonSettings):
         description="How long a heavy report waits for its region's slot before a 429.",
     )
     heavy_report_share: float = Field(
-        default=0.5,
+        default=0.25,
         gt=0,
         le=1,
         validation_alias=_env("HEAVY_REPORT_SHARE"),
