@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 
+from inspections.ingest.dependencies import _turns
 from inspections.ingest.pending import retry_pending
 from shared.models import Case, Inspection
 from tests.factories import (
@@ -240,9 +241,12 @@ async def test_the_registry_failing_mid_batch_sends_the_rest_to_pending(
 
 
 async def test_two_batches_with_the_same_items_at_once_store_each_item_once(
-    inspections, engine, db
+    inspections, inspections_app, engine, db, monkeypatch
 ):
     world = await make_world(db)
+    # The race needs both batches at the database at once: no per-region share (other
+    # tests' regions count as active, and the share would queue the second batch).
+    monkeypatch.setattr(_turns(inspections_app), "per_region", 0)
     items = [with_case(world) for _ in range(4)]
     # Both batches read what is stored, then wait together at their first write (the table
     # is held in SHARE mode); let go, they race for the same rows.
