@@ -34,7 +34,14 @@ _SUBMIT_RESPONSES = {
     202: {"description": "Accepted while the registry is unreachable: `validation: pending`."},
     409: {"description": "Another body was already stored under this id."},
     422: {"description": "Not valid: one `errors` entry per problem."},
-    503: {"description": "The database is unavailable; nothing was saved (see Retry-After)."},
+    503: {
+        "description": (
+            "The database is unavailable, or the submission waited too long for its turn "
+            "(while other regions are active, one region's submissions take "
+            "`INSPECTIONS_INGEST_TURNS_PER_REGION` turns at a time); nothing was saved "
+            "(see Retry-After)."
+        )
+    },
 }
 
 
