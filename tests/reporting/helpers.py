@@ -109,10 +109,9 @@ def by_unit(items: list[dict], unit_id: uuid.UUID) -> dict:
     return row
 
 
-async def cancel_and_backdate_in_august(inspections, w: World, cases: dict[str, uuid.UUID]) -> None:
-    """Two late changes to a ``build_months`` world that a stored August must survive:
-    its ``to_cancel`` case marked a duplicate now, and a case imported now dated
-    10 August (created after any rollup run)."""
+async def cancel_the_august_case(inspections, w: World, cases: dict[str, uuid.UUID]) -> None:
+    """Mark a ``build_months`` world's ``to_cancel`` case (dispatched in August) a
+    duplicate of its September case, now: cancelled after the rollup ran."""
     await act(
         inspections,
         w.admin,
@@ -120,6 +119,13 @@ async def cancel_and_backdate_in_august(inspections, w: World, cases: dict[str, 
         "mark_duplicate",
         duplicate_of=str(cases["september"]),
     )
+
+
+async def cancel_and_backdate_in_august(inspections, w: World, cases: dict[str, uuid.UUID]) -> None:
+    """Two late changes to a ``build_months`` world that a stored August must survive:
+    its ``to_cancel`` case marked a duplicate now, and a case imported now dated
+    10 August (created after any rollup run)."""
+    await cancel_the_august_case(inspections, w, cases)
     await report_case(
         inspections,
         w.inspector,

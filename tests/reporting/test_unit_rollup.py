@@ -17,7 +17,15 @@ from reporting.reports import units
 from reporting.reports.period import resolve_period
 from shared import clock
 from tests.factories import auth, make_sample_point, make_world
-from tests.reporting.helpers import SHANGHAI, act, by_unit, drive_case, local, set_world_policy
+from tests.reporting.helpers import (
+    SHANGHAI,
+    act,
+    by_unit,
+    cancel_the_august_case,
+    drive_case,
+    local,
+    set_world_policy,
+)
 
 RANGE = "from=2026-06-15&to=2026-11-29"
 EVENT_KEYS = units.COUNTER_NAMES
@@ -218,13 +226,7 @@ async def test_stored_days_equal_the_live_figures_and_are_computed_once(
 
     # A case dispatched in August and cancelled now (mark_duplicate) leaves the stored
     # days alone, yet drops out of the report exactly as from the live figures.
-    await act(
-        inspections,
-        w.admin,
-        str(cases["to_cancel"]),
-        "mark_duplicate",
-        duplicate_of=str(cases["september"]),
-    )
+    await cancel_the_august_case(inspections, w, cases)
     after = await reporting.get(f"/v1/reports/units?{RANGE}", headers=auth(w.leader))
     live_after = await live_figures(db, w)
     assert_equal_to_live(after.json()["items"], live_after)
