@@ -283,6 +283,30 @@ class ServerProcess:
             self.process.wait()
 
 
+@contextmanager
+def dispatcher_process(env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """``python -m inspections.notifications.worker`` (the notification dispatcher without
+    the HTTP service) for the block; stopped with SIGTERM at its end."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    with open(LOG_DIR / "inspections_notifications_worker.log", "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "inspections.notifications.worker"],
+            env={**os.environ, **env},
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @dataclass
 class RssPeak:
     """The highest resident memory seen by :meth:`ServerProcess.track_rss`, in MiB."""

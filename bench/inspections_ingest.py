@@ -26,7 +26,10 @@ peers that do the same work.
    point asks the registry), the others run after a warm-up that visits every point;
    (c) the real POST /v1/inspections/batch with 50 photo-less bodies per request; then
    (d) the same rows inserted with raw asyncpg, no HTTP, 10 connections, **50
-   inspections per transaction** — the batch's granularity;
+   inspections per transaction** — the batch's granularity; the notification
+   dispatcher (fan-out of the new cases' events) runs in its own process
+   (``python -m inspections.notifications.worker``) for every peer alike, and the
+   database is ANALYZEd after each warm-up, so no peer runs on the empty tables' plans;
 4. prints a markdown table, the ratios, and writes ``bench/results/inspections_ingest.json``.
 
 (b₀), at 16 clients, is the same service answering *before* its commit, as it did
@@ -68,6 +71,7 @@ from common import (  # noqa: E402
     asyncpg_connect,
     bench_organisation,
     constant_server,
+    dispatcher_process,
     fresh_database,
     markdown_table,
     summarize,
@@ -471,6 +475,7 @@ class PostSpec:
     seed: int = 1
     expect: list[int] = field(default_factory=lambda: [201])
     photo_port: int = 0  # > 0: each measured body cites 2 photos PUT there before the clock
+    analyze_url: str = ""  # the database to ANALYZE after the warm-up (see _post_load)
 
 
 def _encode_request(spec: PostSpec, payload: bytes, token: str) -> bytes:
@@ -563,6 +568,16 @@ async def _post_load(spec: PostSpec, on_warm) -> dict[str, Any]:
         await asyncio.gather(*(client() for _ in range(spec.concurrency)))
 
     await phase(warm_requests, False, time.perf_counter() + spec.max_seconds)
+    if spec.analyze_url:
+        # The database is new: its planner statistics date from the empty tables (or from
+        # whenever autovacuum last came by), and the photo-reuse check planned on them
+        # takes milliseconds, then seconds, as photos pile up. Every peer is measured on
+        # fresh statistics, as a database in service has them.
+        conn = await asyncpg_connect(spec.analyze_url)
+        try:
+            await conn.execute("ANALYZE")
+        finally:
+            await conn.close()
     on_warm()
     began = time.perf_counter()
     await phase(requests, True, began + spec.max_seconds)
@@ -764,6 +779,11 @@ def main() -> int:
             "CW_JWT_SECRET": JWT_SECRET,
             "CW_SERVICE_TOKEN": SERVICE_TOKEN,
             "INSPECTIONS_PENDING_RETRY_SECONDS": "0",
+            # The notification dispatcher (fan-out of every new case's events into inbox
+            # rows) runs in its own process for the whole run, whichever peer inserted
+            # the cases: inside (b)'s process it would take (b)'s CPU for work that (a′)
+            # leaves to another process, and b/a′ would price it as framework.
+            "INSPECTIONS_NOTIFICATIONS_ENABLED": "0",
         }
         # Every server below stays up for the whole run and keeps its idle pool, and the
         # embedded PostgreSQL allows 100 connections: without these limits the 64-client
@@ -778,7 +798,9 @@ def main() -> int:
         with ServerProcess(app="registry.main:app", env={**env, **pools["registry"]}) as registry:
             service_env = {**env, "CW_REGISTRY_URL": registry.url, **pools["compared"]}
             baseline_env = {**service_env, **pools["baseline"]}
+            dispatcher_env = {**env, **pools["registry"], "INSPECTIONS_NOTIFICATIONS_ENABLED": "1"}
             with (
+                dispatcher_process(dispatcher_env),
                 constant_server() as constant,
                 ServerProcess(
                     app="ingest_peers:same_work", app_dir=BENCH_DIR, env=service_env
@@ -807,6 +829,7 @@ def main() -> int:
                             points=seeded["points"],
                             concurrency=clients,  # noqa: B023
                             seed=seed_no,
+                            analyze_url=url,
                             **kw,
                         )
 
