@@ -194,7 +194,7 @@ async def test_photo_bytes_reused_by_another_inspection_are_suspect(inspections,
     assert fresh.json()["suspect_photos"] is False
 
 
-async def test_a_photo_taken_days_before_the_visit_is_suspect(inspections, db):
+async def test_a_photo_taken_over_a_day_before_or_after_the_visit_is_suspect(inspections, db):
     world = await make_world(db)
     now_local = datetime.now(UTC) + timedelta(hours=8)  # Asia/Shanghai wall clock
     old = (now_local - timedelta(days=3)).strftime("%Y:%m:%d %H:%M:%S")
@@ -216,6 +216,21 @@ async def test_a_photo_taken_days_before_the_visit_is_suspect(inspections, db):
     assert stale_r.status_code == 201
     assert stale_r.json()["suspect_photos"] is True
     assert current_r.json()["suspect_photos"] is False
+
+    # A visit recorded three days ago whose photo was taken ten minutes ago: taken after.
+    three_days_ago = datetime.now(UTC) - timedelta(days=3)
+    late = inspection_body(
+        world,
+        started_at=(three_days_ago - timedelta(minutes=20)).isoformat(),
+        finished_at=three_days_ago.isoformat(),
+    )
+    unused_recent_photo = await upload_photo(
+        inspections, world.inspector, jpeg_bytes(taken_at=recent, seed=105)
+    )
+    late["results"][1]["photo_ids"] = [str(unused_recent_photo)]
+    late_r = await inspections.post("/v1/inspections", json=late, headers=auth(world.inspector))
+    assert late_r.status_code == 201
+    assert late_r.json()["suspect_photos"] is True
 
 
 async def test_the_same_body_again_is_200_another_body_409(inspections, db):

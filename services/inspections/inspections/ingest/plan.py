@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inspections.cases.service import CaseDraft, CasePlan, plan_case
@@ -24,7 +23,6 @@ from inspections.ingest.scoring import CENT, score_inspection
 from inspections.ingest.validation import context_items, deadline_rules, item_points
 from shared import clock
 from shared.auth import Principal
-from shared.models import Photo, PhotoLink
 
 OFF_SITE_METRES = 300.0
 EXIF_TOLERANCE = timedelta(days=1)
@@ -283,28 +281,10 @@ async def photos_suspect(
     ids = body.photo_ids()
     if not ids:
         return False
-    photos = list(
-        await session.scalars(select(Photo).where(Photo.region_id == region_id, Photo.id.in_(ids)))
-    )
-    low, high = body.started_at - EXIF_TOLERANCE, body.finished_at + EXIF_TOLERANCE
-    if any(p.taken_at is not None and not (low <= p.taken_at <= high) for p in photos):
-        return True
-    other = Photo.__table__.alias("other")
-    reused = await session.scalar(
-        select(func.count())
-        .select_from(PhotoLink)
-        .join(
-            other,
-            and_(other.c.region_id == PhotoLink.region_id, other.c.id == PhotoLink.photo_id),
-        )
-        .where(
-            PhotoLink.region_id == region_id,
-            PhotoLink.owner_kind == "inspection",
-            PhotoLink.owner_id != inspection_id,
-            other.c.sha256.in_({p.sha256 for p in photos}),
-        )
-    )
-    return bool(reused)
+    window = (body.started_at - EXIF_TOLERANCE, body.finished_at + EXIF_TOLERANCE)
+    conn = await writer.driver(session)
+    with writer.translated():
+        return await writer.photos_suspect(conn, region_id, inspection_id, ids, window)
 
 
 # --- hashing -----------------------------------------------------------------

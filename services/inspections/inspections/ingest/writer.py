@@ -61,6 +61,20 @@ INSERT_RESULT = (
 )
 TAKEN_CASES = "SELECT id, inspection_id FROM cases WHERE region_id = $1 AND id = ANY($2::uuid[])"
 FOUND_PHOTOS = "SELECT id FROM photos WHERE region_id = $1 AND id = ANY($2::uuid[])"
+# A photo is suspect when its EXIF time lies outside the visit's window, or when its
+# bytes (any photo id with the same sha256) are already linked to another inspection.
+# One raw statement: built through the ORM it cost a fresh alias of ``photos`` and two
+# round trips per submission.
+SUSPECT_PHOTOS = """
+WITH mine AS (SELECT sha256, taken_at FROM photos WHERE region_id = $1 AND id = ANY($2::uuid[]))
+SELECT EXISTS (SELECT FROM mine WHERE taken_at NOT BETWEEN $3 AND $4)
+    OR EXISTS (
+        SELECT FROM photos other
+        JOIN photo_links link ON link.region_id = other.region_id AND link.photo_id = other.id
+        WHERE other.region_id = $1 AND other.sha256 IN (SELECT sha256 FROM mine)
+            AND link.owner_kind = 'inspection' AND link.owner_id <> $5
+    )
+"""
 SORTED_CODES = "SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM unnest($1::varchar[]) AS c"
 # The item results of a record are listed ``ORDER BY item_code``; with a bytewise
 # ("C") default collation that is Python's order and needs no round trip.
@@ -126,6 +140,23 @@ async def missing_photos(
         return set()
     found = {r[0] for r in await conn.fetch(FOUND_PHOTOS, region_id, list(photo_ids))}
     return {p for p in photo_ids if p not in found}
+
+
+async def photos_suspect(
+    conn: asyncpg.Connection,
+    region_id: uuid.UUID,
+    inspection_id: uuid.UUID,
+    photo_ids: Sequence[uuid.UUID],
+    taken_between: tuple[datetime, datetime],
+) -> bool:
+    """Whether any of ``photo_ids`` was taken outside ``taken_between`` (EXIF) or has
+    bytes another inspection already uses (:data:`SUSPECT_PHOTOS`)."""
+    if not photo_ids:
+        return False
+    low, high = taken_between
+    return bool(
+        await conn.fetchval(SUSPECT_PHOTOS, region_id, list(photo_ids), low, high, inspection_id)
+    )
 
 
 async def sorted_codes(conn: asyncpg.Connection, codes: list[str]) -> list[str]:
