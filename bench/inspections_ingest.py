@@ -474,7 +474,7 @@ class PostSpec:
     max_seconds: float = MAX_SECONDS
     seed: int = 1
     expect: list[int] = field(default_factory=lambda: [201])
-    photo_port: int = 0  # > 0: each measured body cites 2 photos PUT there before the clock
+    photo_port: int = 0  # > 0: every body cites 2 photos PUT there before the clock
     analyze_url: str = ""  # the database to ANALYZE after the warm-up (see _post_load)
 
 
@@ -492,9 +492,12 @@ async def _post_load(spec: PostSpec, on_warm) -> dict[str, Any]:
 
     rng = random.Random(spec.seed)
     now = datetime.now(UTC)
-    photos = await _upload_photos(spec, 2 * spec.requests) if spec.photo_port else []
+    # Warm-up and measured bodies alike cite photos, so the photo links a database in
+    # service has are there when the warm-up ends and the statistics are taken.
+    photo_count = 2 * (spec.warmup + spec.requests)
+    photos = await _upload_photos(spec, photo_count) if spec.photo_port else []
 
-    def build(count: int, cover: bool = False, cite: bool = False) -> list[tuple[bytes, bytes]]:
+    def build(count: int, cover: bool = False, first_photo: int = 0) -> list[tuple[bytes, bytes]]:
         """Encoded requests, each with the marker its answer must carry."""
         out = []
         for i in range(count):
@@ -505,7 +508,11 @@ async def _post_load(spec: PostSpec, on_warm) -> dict[str, Any]:
                 }
                 marker = b""
             else:
-                cited = (photos[2 * i], photos[2 * i + 1]) if cite and photos else None
+                cited = (
+                    (photos[first_photo + 2 * i], photos[first_photo + 2 * i + 1])
+                    if photos
+                    else None
+                )
                 body = make_body(rng, spec.points, now, index=i if cover else None, photos=cited)
                 marker = f'"id":"{body["id"]}"'.encode()
             payload = json.dumps(body, ensure_ascii=False).encode()
@@ -515,7 +522,7 @@ async def _post_load(spec: PostSpec, on_warm) -> dict[str, Any]:
     # The warm-up visits every point once, so the measured phase runs with the context
     # cache warm (45 s TTL): the registry is asked again only as entries expire.
     warm_requests = build(spec.warmup, cover=True)
-    requests = build(spec.requests, cite=True)
+    requests = build(spec.requests, first_photo=2 * spec.warmup)
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     ok = 0
