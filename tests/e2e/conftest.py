@@ -20,6 +20,18 @@ from shared.embedded_db import REPO_ROOT
 SERVICE_NAMES = ("registry", "inspections", "reporting")
 
 
+def stop_process(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 10 s; nothing when it has already exited."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -71,14 +83,8 @@ class Stack:
 
     def stop(self, name: str) -> None:
         proc = self.processes.pop(name, None)
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc is not None:
+            stop_process(proc)
 
     def restart(self, name: str, **env: str) -> None:
         """Stop ``name`` and start it again with ``env`` (e.g. ``CW_CLOCK_OFFSET_SECONDS``)."""

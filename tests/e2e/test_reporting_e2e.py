@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import subprocess
 import sys
 
@@ -14,7 +13,7 @@ from sqlalchemy import func, select
 
 from shared.embedded_db import REPO_ROOT
 from shared.models import AccountabilityRun
-from tests.e2e.conftest import _free_port
+from tests.e2e.conftest import _free_port, stop_process
 from tests.factories import auth, make_world, report_case
 from tests.waiting import eventually
 
@@ -65,16 +64,6 @@ def _start_replica(env: dict[str, str], port: int, log_name: str) -> subprocess.
     )
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 async def test_two_replicas_make_one_daily_run(database_url, db):
     """Two reporting processes with the daily run on, checking every half second, race for
     today's run of every region; each region gets exactly one."""
@@ -116,5 +105,5 @@ async def test_two_replicas_make_one_daily_run(database_url, db):
             assert await daily_runs(later.region.id) == 1
     finally:
         for proc in replicas:
-            _stop(proc)
+            stop_process(proc)
     assert await daily_runs() == 1
