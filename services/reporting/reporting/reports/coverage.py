@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.reports.export import Column, json_response
 from reporting.reports.period import Period
-from reporting.reports.sql import STATEMENT_SETTINGS, fetch, period_params, rate
+from reporting.reports.sql import fetch, period_params, rate, run_report
 
 # Per active point: its valid inspections in the period (``n.inspections``) and its
 # latest valid inspection before as-of (``latest``), read as LONG_PERIOD says
@@ -389,8 +389,7 @@ async def coverage_json(
     PostgreSQL — on 5,000 points, decoding their values and building their dicts is most
     of the report's time in Python. Only the two figures Python rounds are written here."""
     sql, params = _statement(JSON_SELECT, region_id, period, now, unit_id)
-    await session.execute(STATEMENT_SETTINGS)
-    answer = (await session.execute(text(sql), params)).one()
+    answer = (await run_report(session, sql, params)).one()
     grids = [
         orjson.Fragment(written + orjson.dumps(rate(visited, points)).decode() + "}")
         for written, visited, points in zip(
