@@ -197,7 +197,14 @@ class Case(RegionScoped, Versioned, Timestamps, Base):
         CheckConstraint(f"source in {SOURCES}", name="source"),
         Index("ix_cases_region_unit_status", "region_id", "unit_id", "status"),
         Index("ix_cases_region_status_due", "region_id", "status", "due_at"),
-        Index("ix_cases_region_reported", "region_id", "reported_at", "id"),
+        # The case list's order and the reports' index-only reads (migration 0020).
+        Index(
+            "ix_cases_region_reported",
+            "region_id",
+            "reported_at",
+            "id",
+            postgresql_include=["unit_id", "due_at", "status"],
+        ),
         Index("ix_cases_region_due", "region_id", "due_at"),
         Index("ix_cases_region_point", "region_id", "sample_point_id"),
         Index("ix_cases_region_inspection", "region_id", "inspection_id"),
@@ -220,12 +227,6 @@ class Case(RegionScoped, Versioned, Timestamps, Base):
             "region_id",
             "sample_point_id",
             postgresql_where="status IN ('reported', 'assigned', 'returned', 'rectified')",
-        ),
-        Index(
-            "ix_cases_region_reported_cover",
-            "region_id",
-            "reported_at",
-            postgresql_include=["id", "unit_id", "due_at", "status"],
         ),
         Index("ix_cases_region_reporter_reported", "region_id", "reporter_id", "reported_at"),
         # Added by migration 0011: the notification scheduler's due_soon/overdue sweep.
@@ -356,7 +357,6 @@ class CaseEvent(RegionScoped, Base):
         ForeignKeyConstraint(["region_id", "case_id"], ["cases.region_id", "cases.id"]),
         CheckConstraint(f"action in {CASE_ACTIONS}", name="action"),
         Index("ix_case_events_region_case_at", "region_id", "case_id", "at"),
-        Index("ix_case_events_region_action_at", "region_id", "action", "at"),
         Index(
             "ix_case_events_region_action_at_report",
             "region_id",
