@@ -22,8 +22,6 @@ import asyncio
 import json
 import os
 import platform
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.db import asyncpg_connect_kwargs  # also used by the benches through this module
+from shared.processes import free_port, stop_process
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -176,12 +175,6 @@ def fresh_database(prefix: str = "cw_bench", *, admin_url: str | None = None) ->
 # --------------------------------------------------------------------------- servers
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class ServerProcess:
     """``uvicorn <app>`` on 127.0.0.1 with one worker; use as a context manager."""
@@ -275,18 +268,6 @@ class ServerProcess:
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:
             stop_process(self.process)
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL after 10 s; nothing when it has already exited."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @contextmanager

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,26 +14,9 @@ import httpx
 import pytest
 
 from shared.embedded_db import REPO_ROOT
+from shared.processes import free_port, stop_process
 
 SERVICE_NAMES = ("registry", "inspections", "reporting")
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL after 10 s; nothing when it has already exited."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -100,7 +81,7 @@ class Stack:
 def stack(database_url: str) -> Iterator[Stack]:
     """registry, inspections and reporting on free ports, ready, for the whole session."""
     (REPO_ROOT / ".data").mkdir(exist_ok=True)
-    ports = {name: _free_port() for name in SERVICE_NAMES}
+    ports = {name: free_port() for name in SERVICE_NAMES}
     env = {
         **os.environ,
         "DATABASE_URL": database_url,

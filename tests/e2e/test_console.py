@@ -16,7 +16,8 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from shared.embedded_db import REPO_ROOT
-from tests.e2e.conftest import SERVICE_NAMES, Stack, _free_port
+from shared.processes import free_port
+from tests.e2e.conftest import SERVICE_NAMES, Stack
 from tests.e2e.console_world import PASSWORD, ConsoleWorld, build_world
 from tests.factories import jpeg_bytes
 
@@ -39,7 +40,7 @@ def console(stack: Stack, world: ConsoleWorld) -> Iterator[str]:
     reporting process of its own whose clock stands in the month after the world's
     cases fell due: that month is over, reported and judged (shared.clock, e2e only)."""
     offset = (world.month_after - datetime.now(UTC)).total_seconds()
-    ports = {"reporting": _free_port(), "console": _free_port()}
+    ports = {"reporting": free_port(), "console": free_port()}
     env = {
         **stack.env,
         "CW_CLOCK_OFFSET_SECONDS": str(max(offset, 0)),

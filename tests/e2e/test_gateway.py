@@ -28,8 +28,9 @@ import pytest
 import yaml
 
 from shared.embedded_db import REPO_ROOT
+from shared.processes import free_port
 from shared.settings import DEV_SERVICE_TOKEN
-from tests.e2e.conftest import SERVICE_NAMES, Stack, _free_port
+from tests.e2e.conftest import SERVICE_NAMES, Stack
 from tests.e2e.console_world import PASSWORD, ConsoleWorld, build_world
 
 GATEWAY_CONF = REPO_ROOT / "deploy" / "gateway.conf"
@@ -102,7 +103,7 @@ def services(stack: Stack) -> Iterator[Stack]:
     touch the shared inspections)."""
     compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
     ports = {"registry": stack.ports["registry"]} | {
-        name: _free_port() for name in ("inspections", "reporting", "console")
+        name: free_port() for name in ("inspections", "reporting", "console")
     }
     env = {
         **stack.env,
@@ -128,7 +129,7 @@ def gateway_url(services: Stack, tmp_path_factory: pytest.TempPathFactory) -> It
     """nginx running the rendered gateway.conf in the foreground, on a free port."""
     nginx = _nginx()
     folder = tmp_path_factory.mktemp("gateway")
-    listen = _free_port()
+    listen = free_port()
     conf = render_gateway(GATEWAY_CONF.read_text(encoding="utf-8"), services.ports, listen)
     (folder / "gateway.conf").write_text(conf, encoding="utf-8")
     (folder / "nginx.conf").write_text(nginx_main_conf(folder), encoding="utf-8")

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from shared.embedded_db import REPO_ROOT
+from shared.processes import free_port
 from tests.conftest import _admin_url, _execute_autocommit
-from tests.e2e.conftest import _free_port
 from tests.statement_log import RECORDER
 
 
@@ -70,7 +70,7 @@ def _assert_the_demo_has_a_history(reporting: str, token: str, process: subproce
 
 
 def test_run_migrates_bootstraps_loads_the_demo_and_stops_cleanly(blank_database_url, database_url):
-    ports = {name: _free_port() for name in ("registry", "inspections", "reporting", "console")}
+    ports = {name: free_port() for name in ("registry", "inspections", "reporting", "console")}
     env = {
         **os.environ,
         "DATABASE_URL": blank_database_url,

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from shared.embedded_db import REPO_ROOT
 from shared.models import AccountabilityRun
-from tests.e2e.conftest import _free_port, stop_process
+from shared.processes import free_port, stop_process
 from tests.factories import auth, make_world, report_case
 from tests.waiting import eventually
 
@@ -78,7 +78,7 @@ async def test_two_replicas_make_one_daily_run(database_url, db):
         "REPORTING_DAILY_RUN_HOUR": "0",
         "REPORTING_DAILY_CHECK_SECONDS": "0.5",
     }
-    replicas = [_start_replica(env, _free_port(), f"e2e-reporting-replica{i}.log") for i in (1, 2)]
+    replicas = [_start_replica(env, free_port(), f"e2e-reporting-replica{i}.log") for i in (1, 2)]
 
     async def daily_runs(region_id=w.region.id) -> int:
         return await db.scalar(
