@@ -160,8 +160,6 @@ async def photos_suspect(
 ) -> bool:
     """Whether any of ``photo_ids`` was taken outside ``taken_between`` (EXIF) or has
     bytes another inspection already uses (:data:`SUSPECT_PHOTOS`)."""
-    if not photo_ids:
-        return False
     low, high = taken_between
     return bool(
         await conn.fetchval(SUSPECT_PHOTOS, region_id, list(photo_ids), low, high, inspection_id)
